@@ -1,0 +1,96 @@
+"""Model card (Markdown + JSON) written next to a converted model."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from edge.labels import EMOTIONS
+
+LIMITS = """\
+- FER2013 faces were scraped from the web by keyword search: mostly frontal, posed-looking, adult,
+  skewed in age and ethnicity, 48×48 grayscale. Expect lower accuracy on children, older people,
+  under-represented groups, side views, glasses/masks and poor light.
+- Labels are single-annotator and noisy (humans agree with them ≈ 65 ± 5 % of the time); 57 pixel-
+  identical groups carry conflicting labels. Disgust is rare (1.5 % of training images).
+- 568 validation images have a pixel-identical copy in train; accuracy without them is reported apart.
+- It reads a facial *expression*, not a feeling: a posed smile is "happy"."""
+
+USE = """\
+An expression game for a museum or classroom exhibit: visitors show an expression and the exhibit
+answers with a character and an activity. Not for judging anyone's feelings, not for decisions about
+people, not for workplaces or (in the EU) education institutions as emotion recognition (AI Act Art.
+5(1)(f)); show the privacy notice; store no images."""
+
+
+def _pct(x: float) -> str:
+    return f"{x * 100:.1f} %"
+
+
+def write_card(out_model: Path, info: dict) -> tuple[Path, Path]:
+    """info: spec, verify result, bench result, training facts. Writes <model>.md and <model>.json."""
+    md_path, json_path = out_model.with_suffix(".md"), out_model.with_suffix(".json")
+    json_path.write_text(json.dumps(info, indent=2, default=str))
+    v = info["verify"]["tflite"]
+    lines = [
+        f"# Model card: {info['spec']['name']} {info['spec']['version']}",
+        "",
+        f"File `{out_model.name}` ({info['bench']['size_kb']:.0f} KB, {info['spec']['quantization']}), "
+        f"made by `emotions-convert` from run `{info['spec']['run_id'] or 'unknown'}`.",
+        "",
+        "## Training",
+        f"- Data: FER2013 train split ({info['training'].get('train_images', '?')} images used for fitting, "
+        f"{info['training'].get('holdout_images', '?')} held out for early stopping and choices; the validation "
+        "split below was never used for a choice).",
+        f"- Preset: `{info['training'].get('preset', '?')}` — {info['training'].get('description', '')}",
+        f"- Epochs: {info['training'].get('epochs', '?')} (best holdout epoch {info['training'].get('best_epoch', '?')}),"
+        f" training time {info['training'].get('train_hours', 0):.2f} h on {info['training'].get('machine', '?')}.",
+        "",
+        "## Accuracy (this file, int8, on the 7,178 FER2013 validation images)",
+        "",
+        "| split | images | accuracy | macro-F1 |",
+        "|---|---:|---:|---:|",
+    ]
+    for key, title in [("validation", "validation (Public+PrivateTest)"), ("private_test", "PrivateTest"),
+                       ("public_test", "PublicTest"), ("validation_dedup", "validation without train duplicates")]:
+        lines.append(f"| {title} | {v[key]['n']} | {_pct(v[key]['accuracy'])} | {v[key]['macro_f1']:.3f} |")
+    lines += ["", "Per-class recall / precision (validation):", "", "| class | recall | precision | support |",
+              "|---|---:|---:|---:|"]
+    for e in EMOTIONS:
+        pc = v["validation"]["per_class"][e]
+        lines.append(f"| {e} | {pc['recall']:.2f} | {pc['precision']:.2f} | {pc['support']} |")
+    lines += ["", f"![confusion matrix]({out_model.stem}-confusion.png)", ""]
+    if "keras" in info["verify"]:
+        k = info["verify"]["keras"]["validation"]["accuracy"]
+        lines.append(f"Float Keras model: {_pct(k)}; int8 difference {-info['verify']['accuracy_drop_points']:+.2f} "
+                     "points.")
+    if "flip" in info:
+        lines.append(f"With horizontal-flip averaging (twice the compute): {_pct(info['flip']['validation']['accuracy'])}"
+                     f" validation, {_pct(info['flip']['private_test']['accuracy'])} PrivateTest.")
+    b = info["bench"]
+    lines += [
+        "",
+        "## Speed",
+        f"- {b['latency_ms_median']:.3f} ms median, {b['latency_ms_p95']:.3f} ms p95 per face, 1 thread, "
+        f"{b['runtime']}, {b['runs']} runs (`emotions-convert bench {out_model}`); peak RSS {b['peak_rss_mb']:.0f} MB.",
+        "- A Raspberry Pi 4 core is roughly 4–7× slower than this workstation core.",
+        "",
+        "## Inputs and outputs (carried inside the file's metadata)",
+        f"- Input: {info['spec']['input_size']}×{info['spec']['input_size']} grayscale, raw pixels 0–255 "
+        "(the network rescales inside; int8 input = pixel − 128).",
+        f"- Output: probabilities for {', '.join(EMOTIONS)}.",
+        f"- Face crop: square of side {info['spec']['crop']['scale']:.3f} × max(box w, h), centre shifted by "
+        f"({info['spec']['crop']['dx']:+.3f} w, {info['spec']['crop']['dy']:+.3f} h), fitted for detector "
+        f"`{info['spec']['crop']['detector']}`.",
+        "",
+        "## Known limits",
+        LIMITS,
+        "",
+        "## Intended use",
+        USE,
+        "",
+        f"Reproduce: `{info.get('command', '')}`",
+        "",
+    ]
+    md_path.write_text("\n".join(lines))
+    return md_path, json_path

@@ -1,0 +1,101 @@
+"""The conversion command: Keras → TFLite with metadata, verified, benchmarked, with a model card."""
+
+from __future__ import annotations
+
+import json
+import logging
+import shlex
+import sys
+from dataclasses import asdict, replace
+from pathlib import Path
+
+from edge.labels import EMOTIONS
+from edge.modelfile import CropSpec, ModelSpec
+
+log = logging.getLogger(__name__)
+
+DEFAULT_CROP = Path(__file__).resolve().parent.parent / "assets" / "models" / "crop_calibration.json"
+
+
+def load_crop(path: Path | None) -> CropSpec:
+    path = path or DEFAULT_CROP
+    if not path.exists():
+        log.warning("no crop calibration at %s: using the identity crop", path)
+        return CropSpec()
+    data = json.loads(path.read_text())
+    return CropSpec(**{k: data[k] for k in ("scale", "dx", "dy", "detector") if k in data})
+
+
+def training_facts(keras_path: Path) -> dict:
+    """What the run folder beside the model says about its training (empty when there is none)."""
+    run = keras_path.parent
+    facts: dict = {"run_id": run.name}
+    config_file, state_file = run / "config.json", run / "state.json"
+    if config_file.exists():
+        config = json.loads(config_file.read_text())
+        facts.update(
+            preset=config["preset"]["name"], description=config["preset"]["description"],
+            train_images=config.get("train_images"), holdout_images=config.get("holdout_images"),
+            machine=f"{config['machine'].get('cpus')} CPUs, TF {config['machine'].get('tensorflow')}",
+        )
+    if state_file.exists():
+        state = json.loads(state_file.read_text())
+        facts.update(epochs=state["epoch"], best_epoch=state["best_epoch"], train_hours=state["train_seconds"] / 3600)
+    return facts
+
+
+def convert_model(
+    keras_path: Path, root: Path, out: Path, *, mode: str = "int8", calibration_count: int = 700,
+    crop_file: Path | None = None, name: str = "emotion", version: str = "1", cache_dir=None,
+    verify_model: bool = True, bench_runs: int = 1000,
+) -> dict:
+    import keras
+
+    from convert.metadata import embed_spec
+    from convert.quantize import stratified_sample, to_tflite
+    from train.data import load_split
+
+    if not keras_path.exists():
+        raise FileNotFoundError(f"model not found: {keras_path}")
+    model = keras.models.load_model(keras_path)
+    in_shape = model.input_shape
+    if in_shape[1] != in_shape[2] or in_shape[3] != 1:
+        raise ValueError(f"{keras_path}: expected a square grayscale input, got {in_shape}")
+    if model.output_shape[-1] != len(EMOTIONS):
+        raise ValueError(f"{keras_path}: {model.output_shape[-1]} outputs, expected {len(EMOTIONS)}")
+    train = load_split(root, "train", size=in_shape[1], cache_dir=cache_dir)
+    picks = stratified_sample(train.labels, calibration_count)
+    log.info("calibrating %s on %d training faces (%d per class)", mode, len(picks), len(picks) // len(EMOTIONS))
+    tflite = to_tflite(model, mode, train.images[picks])
+    facts = training_facts(keras_path)
+    spec = ModelSpec(
+        input_size=int(in_shape[1]), channels=1, crop=load_crop(crop_file), name=name, version=version,
+        run_id=facts.get("run_id", ""), quantization=mode,
+    )
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_bytes(embed_spec(tflite, spec))
+    info: dict = {"training": facts, "command": "emotions-convert " + " ".join(shlex.quote(a) for a in sys.argv[1:])}
+    if verify_model:
+        from convert.bench import bench
+        from convert.card import write_card
+        from convert.verify import verify
+        from train.plots import plot_confusion
+
+        result, ok = verify(out, root, keras_path, cache_dir)
+        flip, _ = verify(out, root, None, cache_dir, flip=True)
+        t = result["tflite"]
+        spec = replace(spec, metrics={
+            "validation_accuracy": round(t["validation"]["accuracy"], 4),
+            "validation_macro_f1": round(t["validation"]["macro_f1"], 4),
+            "private_test_accuracy": round(t["private_test"]["accuracy"], 4),
+            "validation_dedup_accuracy": round(t["validation_dedup"]["accuracy"], 4),
+            "keras_validation_accuracy": round(result["keras"]["validation"]["accuracy"], 4),
+        })
+        out.write_bytes(embed_spec(tflite, spec))
+        info.update(verify=result, flip=flip["tflite"], bench=bench(out, runs=bench_runs), accuracy_ok=ok)
+        info["spec"] = asdict(spec)
+        plot_confusion(t["validation"]["confusion_matrix"], out.with_name(f"{out.stem}-confusion.png"),
+                       f"{out.name} on validation ({t['validation']['accuracy']:.1%})")
+        write_card(out, info)
+    log.info("wrote %s (%.0f KB)", out, out.stat().st_size / 1024)
+    return info

@@ -1,0 +1,1 @@
+"""Training pipeline for the emotion classifier (workstation only: needs TensorFlow)."""

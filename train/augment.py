@@ -1,0 +1,147 @@
+"""Batch augmentation inside tf.data, equivalent to the seed's ImageDataGenerator.
+
+Every knob can be switched off (0 / False). All transforms run on whole batches with
+stateless random ops, so a given seed gives the same pixels every time and the CPU
+spends its time in the model, not in Python.
+
+One deliberate difference: ImageDataGenerator reads `shear_range` in degrees, so the
+seed's `shear_range=0.2` sheared by a fifth of a degree (nothing). Here `shear` is the
+shear factor (tan of the angle): 0.2 ≈ 11°, which is what the seed meant.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass
+
+import tensorflow as tf
+
+
+@dataclass(frozen=True)
+class AugmentConfig:
+    rotation_deg: float = 30.0  # uniform ±
+    width_shift: float = 0.2  # fraction of width, uniform ±
+    height_shift: float = 0.2
+    zoom: float = 0.2  # scale in [1 - zoom, 1 + zoom], x and y independently (as Keras)
+    shear: float = 0.2  # shear factor, uniform ±
+    horizontal_flip: bool = True
+    brightness: tuple[float, float] | None = (0.8, 1.2)  # multiply
+    intensity_shift: float = 30.0  # add uniform ±, the grayscale channel_shift_range
+    erasing_prob: float = 0.0  # random erasing (Zhong et al. 2017)
+    erasing_area: tuple[float, float] = (0.02, 0.25)
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict) -> AugmentConfig:
+        data = dict(data)
+        for key in ("brightness", "erasing_area"):
+            if data.get(key) is not None:
+                data[key] = tuple(data[key])
+        return cls(**data)
+
+    @property
+    def enabled(self) -> bool:
+        return any(
+            [
+                self.rotation_deg,
+                self.width_shift,
+                self.height_shift,
+                self.zoom,
+                self.shear,
+                self.horizontal_flip,
+                self.brightness is not None,
+                self.intensity_shift,
+                self.erasing_prob,
+            ]
+        )
+
+
+NO_AUGMENTATION = AugmentConfig(0, 0, 0, 0, 0, False, None, 0, 0)
+
+
+def _uniform(seed: tf.Tensor, shape, low: float, high: float) -> tf.Tensor:
+    return tf.random.stateless_uniform(shape, seed=seed, minval=low, maxval=high)
+
+
+def affine_matrices(config: AugmentConfig, batch: int, size: tf.Tensor, seeds: tf.Tensor) -> tf.Tensor:
+    """(batch, 8) output→input projective transforms for ImageProjectiveTransformV3."""
+    h = tf.cast(size[0], tf.float32)
+    w = tf.cast(size[1], tf.float32)
+    shape = (batch,)
+    angle = _uniform(seeds[0], shape, -1.0, 1.0) * (config.rotation_deg * math.pi / 180.0)
+    zoom_x = _uniform(seeds[1], shape, 1.0 - config.zoom, 1.0 + config.zoom)
+    zoom_y = _uniform(seeds[2], shape, 1.0 - config.zoom, 1.0 + config.zoom)
+    shear = _uniform(seeds[3], shape, -config.shear, config.shear)
+    shift_x = _uniform(seeds[4], shape, -config.width_shift, config.width_shift) * w
+    shift_y = _uniform(seeds[5], shape, -config.height_shift, config.height_shift) * h
+    if config.horizontal_flip:
+        flip = tf.where(_uniform(seeds[6], shape, 0.0, 1.0) < 0.5, -1.0, 1.0)
+    else:
+        flip = tf.ones(shape)
+    cos, sin = tf.cos(angle), tf.sin(angle)
+    # Linear part A = Flip · Zoom · Shear · Rotation, applied about the image centre.
+    a00 = flip * zoom_x * (cos + shear * sin)
+    a01 = flip * zoom_x * (-sin + shear * cos)
+    a10 = zoom_y * sin
+    a11 = zoom_y * cos
+    cx, cy = (w - 1.0) / 2.0, (h - 1.0) / 2.0
+    b0 = cx - a00 * cx - a01 * cy + shift_x
+    b1 = cy - a10 * cx - a11 * cy + shift_y
+    zeros = tf.zeros(shape)
+    return tf.stack([a00, a01, b0, a10, a11, b1, zeros, zeros], axis=1)
+
+
+def augment_batch(images: tf.Tensor, seed: tf.Tensor, config: AugmentConfig) -> tf.Tensor:
+    """Augment a float32 batch (B, H, W, C) of 0–255 pixels; returns the same shape and range."""
+    seeds = tf.random.experimental.stateless_split(tf.cast(seed, tf.int64), num=10)
+    batch = tf.shape(images)[0]
+    size = tf.shape(images)[1:3]
+    needs_affine = any(
+        [config.rotation_deg, config.width_shift, config.height_shift, config.zoom, config.shear, config.horizontal_flip]
+    )
+    if needs_affine:
+        images = tf.raw_ops.ImageProjectiveTransformV3(
+            images=images,
+            transforms=affine_matrices(config, batch, size, seeds),
+            output_shape=size,
+            fill_value=0.0,
+            interpolation="BILINEAR",
+            fill_mode="NEAREST",
+        )
+    if config.brightness is not None:
+        low, high = config.brightness
+        images = images * _uniform(seeds[7], (batch, 1, 1, 1), low, high)
+    if config.intensity_shift:
+        images = images + _uniform(seeds[8], (batch, 1, 1, 1), -config.intensity_shift, config.intensity_shift)
+    images = tf.clip_by_value(images, 0.0, 255.0)
+    if config.erasing_prob:
+        images = random_erasing(images, seeds[9], config)
+    return images
+
+
+def random_erasing(images: tf.Tensor, seed: tf.Tensor, config: AugmentConfig) -> tf.Tensor:
+    """Replace a random rectangle with noise in a fraction `erasing_prob` of the images."""
+    s = tf.random.experimental.stateless_split(seed, num=6)
+    batch = tf.shape(images)[0]
+    h = tf.cast(tf.shape(images)[1], tf.float32)
+    w = tf.cast(tf.shape(images)[2], tf.float32)
+    area = _uniform(s[0], (batch,), *config.erasing_area) * h * w
+    aspect = tf.exp(_uniform(s[1], (batch,), math.log(0.3), math.log(1 / 0.3)))
+    eh = tf.minimum(tf.sqrt(area * aspect), h)
+    ew = tf.minimum(tf.sqrt(area / aspect), w)
+    y0 = _uniform(s[2], (batch,), 0.0, 1.0) * (h - eh)
+    x0 = _uniform(s[3], (batch,), 0.0, 1.0) * (w - ew)
+    apply = _uniform(s[4], (batch,), 0.0, 1.0) < config.erasing_prob
+    ys = tf.range(h)[None, :, None]
+    xs = tf.range(w)[None, None, :]
+    inside = (
+        (ys >= y0[:, None, None])
+        & (ys < (y0 + eh)[:, None, None])
+        & (xs >= x0[:, None, None])
+        & (xs < (x0 + ew)[:, None, None])
+        & apply[:, None, None]
+    )
+    noise = tf.random.stateless_uniform(tf.shape(images), seed=s[5], minval=0.0, maxval=255.0)
+    return tf.where(inside[..., None], noise, images)

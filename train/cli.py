@@ -1,0 +1,128 @@
+"""emotions-train: fit, resume, evaluate, compare and benchmark training presets."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+from pathlib import Path
+
+# Quieten TensorFlow's C++ start-up chatter before it is imported anywhere.
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+log = logging.getLogger("emotions-train")
+
+
+def _data_arg(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--data", help="dataset root with train/ and validation/ (default: $EMOTIONS_DATA)")
+    p.add_argument("--cache-dir", type=Path, help="where the .npz image cache lives (default ~/.cache/emotions)")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from train.presets import PRESETS
+
+    parser = argparse.ArgumentParser(
+        prog="emotions-train",
+        description="Train facial-expression CNNs on the FER2013 folder layout and record every run.",
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    fit = sub.add_parser("fit", help="train a preset (or --resume a run folder)")
+    fit.add_argument("--preset", default="res48", help=f"one of: {', '.join(PRESETS)} (default res48)")
+    fit.add_argument("--resume", type=Path, metavar="RUN", help="continue a run folder from its last epoch")
+    fit.add_argument("--epochs", type=int, help="override the preset's epoch count")
+    fit.add_argument("--holdout", type=float, default=0.1, help="stratified fraction of train kept for early "
+                     "stopping and model choice (default 0.1); validation is only reported")
+    fit.add_argument("--seed", type=int, default=1)
+    fit.add_argument("--limit", type=int, help="at most this many training images per class (smoke runs)")
+    fit.add_argument("--strategy", choices=["default", "mirrored", "multiworker"], default="default",
+                     help="tf.distribute strategy (mirrored uses all GPUs, or two logical CPUs)")
+    fit.add_argument("--weights", help="local ImageNet weights file for the seed-9 MobileNetV2 backbone")
+    fit.add_argument("--runs-dir", type=Path, default=Path("runs"), help="where run folders go (default runs/)")
+    fit.add_argument("--name", help="run folder name (default: timestamp-preset)")
+    _data_arg(fit)
+
+    ev = sub.add_parser("evaluate", help="metrics of a saved .keras model on the validation split")
+    ev.add_argument("model", type=Path)
+    ev.add_argument("-o", "--out", type=Path, help="folder for metrics.json and confusion.png (default: beside "
+                    "the model)")
+    ev.add_argument("--no-flip", action="store_true", help="skip the horizontal-flip averaged metrics")
+    _data_arg(ev)
+
+    cmp_ = sub.add_parser("compare", help="table of runs (and a comparison plot)")
+    cmp_.add_argument("runs", nargs="+", type=Path)
+    cmp_.add_argument("--plot", type=Path, help="write the comparison plot here (default: compare.png)")
+    cmp_.add_argument("--markdown", action="store_true", help="print a Markdown table")
+
+    bench = sub.add_parser("bench", help="training images/second per preset on this machine")
+    bench.add_argument("presets", nargs="*", help="presets to measure (default: all but seed-9)")
+    bench.add_argument("--steps", type=int, default=20, help="timed steps per preset (default 20)")
+
+    sub.add_parser("presets", help="list the presets and what they do")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s", datefmt="%H:%M:%S")
+    args = build_parser().parse_args(argv)
+    from train.data import DatasetError
+
+    try:
+        return _dispatch(args)
+    except (DatasetError, ValueError, FileNotFoundError) as err:
+        print(f"emotions-train: error: {err}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("emotions-train: interrupted; the last finished epoch is saved", file=sys.stderr)
+        return 130
+
+
+def _dispatch(args) -> int:
+    if args.command == "presets":
+        from train.presets import PRESETS
+
+        for p in PRESETS.values():
+            print(f"{p.name:16} {p.description}")
+        return 0
+    if args.command == "fit":
+        from train.fit import FitOptions, fit
+        from train.presets import get_preset
+
+        if args.resume and not (args.resume / "state.json").exists():
+            raise FileNotFoundError(f"not a run folder with a checkpoint: {args.resume}")
+        options = FitOptions(
+            data=args.data, runs_dir=args.runs_dir, holdout=args.holdout, seed=args.seed, epochs=args.epochs,
+            limit=args.limit, strategy=args.strategy, weights=args.weights, cache_dir=args.cache_dir,
+            run_name=args.name,
+        )
+        fit(get_preset(args.preset), options, resume=args.resume)
+        return 0
+    if args.command == "evaluate":
+        import keras
+
+        from train.data import resolve_root
+        from train.evaluate import evaluate_model
+
+        root = resolve_root(args.data)
+        if not args.model.exists():
+            raise FileNotFoundError(f"model not found: {args.model}")
+        model = keras.models.load_model(args.model)
+        evaluate_model(model, root, args.out or args.model.parent, cache_dir=args.cache_dir,
+                       flip_tta=not args.no_flip, extra={"model_file": str(args.model)})
+        return 0
+    if args.command == "compare":
+        from train.compare import compare
+
+        print(compare(args.runs, args.plot or Path("compare.png"), markdown=args.markdown))
+        return 0
+    if args.command == "bench":
+        from train.bench import bench
+
+        bench(args.presets, args.steps)
+        return 0
+    raise AssertionError(args.command)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

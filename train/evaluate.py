@@ -1,0 +1,45 @@
+"""Evaluate a Keras model on the validation split and write metrics.json + confusion.png."""
+
+from __future__ import annotations
+
+import json
+import logging
+from pathlib import Path
+
+import numpy as np
+
+from train.metrics import evaluation_report, headline
+from train.plots import plot_confusion
+
+log = logging.getLogger(__name__)
+
+
+def predict(model, images: np.ndarray, flip: bool = False, batch_size: int = 256) -> np.ndarray:
+    """Class probabilities for (N, H, W) uint8 images; `flip` averages with the mirrored image."""
+    x = images[..., None].astype(np.float32)
+    probs = model.predict(x, batch_size=batch_size, verbose=0)
+    if flip:
+        probs = (probs + model.predict(x[:, :, ::-1], batch_size=batch_size, verbose=0)) / 2
+    return probs
+
+
+def evaluate_model(model, root: Path, out_dir: Path, *, cache_dir=None, flip_tta=True, extra=None) -> dict:
+    from train.fit import validation_arrays
+
+    val, private, leaked = validation_arrays(root, cache_dir)
+    report = {"model": getattr(model, "name", "model"), **(extra or {})}
+    report["plain"] = evaluation_report(val.labels, predict(model, val.images), private, leaked)
+    if flip_tta:
+        report["flip_tta"] = evaluation_report(val.labels, predict(model, val.images, flip=True), private, leaked)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    (out_dir / "metrics.json").write_text(json.dumps(report, indent=2))
+    plot_confusion(report["plain"]["validation"]["confusion_matrix"], out_dir / "confusion.png",
+                   f"validation ({headline_short(report['plain'])})")
+    log.info("plain:    %s", headline(report["plain"]))
+    if flip_tta:
+        log.info("flip TTA: %s", headline(report["flip_tta"]))
+    return report
+
+
+def headline_short(report: dict) -> str:
+    return f"acc {report['validation']['accuracy']:.1%}, macro-F1 {report['validation']['macro_f1']:.3f}"

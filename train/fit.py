@@ -1,0 +1,328 @@
+"""Train a preset into a run folder, resumable epoch by epoch.
+
+A run folder holds: config.json, history.csv, state.json (epoch, best holdout loss, wall time),
+best.keras (lowest holdout val_loss), last.keras (every epoch, with optimizer state), and after
+training metrics.json + PNG plots. `--resume RUN` continues from last.keras at the saved epoch with
+the optimizer (and so the LR schedule, a function of its step count) exactly as it was.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import logging
+import math
+import os
+import platform
+import time
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+
+import numpy as np
+
+from train.data import Split, leaked_mask, load_split, resolve_root, stratified_holdout
+from train.presets import Preset
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class FitOptions:
+    data: str | None
+    runs_dir: Path = Path("runs")
+    holdout: float = 0.1
+    seed: int = 1
+    epochs: int | None = None  # overrides the preset
+    limit: int | None = None  # use only this many training images per class (smoke runs)
+    strategy: str = "default"
+    weights: str | None = None  # local backbone weights (seed-9)
+    cache_dir: Path | None = None
+    run_name: str | None = None
+
+
+def balanced_class_weights(labels: np.ndarray, n_classes: int) -> np.ndarray:
+    """The 'balanced' heuristic: n_samples / (n_classes * count), as scikit-learn computes it."""
+    counts = np.bincount(labels, minlength=n_classes).astype(float)
+    return len(labels) / (n_classes * np.maximum(counts, 1))
+
+
+def _limit_per_class(split: Split, limit: int, seed: int) -> Split:
+    rng = np.random.default_rng(seed)
+    keep = np.concatenate(
+        [rng.permutation(np.flatnonzero(split.labels == c))[:limit] for c in np.unique(split.labels)]
+    )
+    return split.subset(np.sort(keep))
+
+
+def make_strategy(name: str):
+    import tensorflow as tf
+
+    if name == "default":
+        return tf.distribute.get_strategy()
+    if name == "mirrored":
+        gpus = tf.config.list_logical_devices("GPU")
+        if gpus:
+            return tf.distribute.MirroredStrategy()
+        cpus = tf.config.list_logical_devices("CPU")
+        return tf.distribute.MirroredStrategy([d.name for d in cpus])
+    if name == "multiworker":
+        return tf.distribute.MultiWorkerMirroredStrategy()  # reads TF_CONFIG
+    raise ValueError(f"unknown strategy {name!r}; choose default, mirrored or multiworker")
+
+
+def split_logical_cpus(count: int) -> None:
+    """Expose `count` logical CPU devices (must run before TensorFlow initialises its devices)."""
+    import tensorflow as tf
+
+    cpu = tf.config.list_physical_devices("CPU")[0]
+    tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * count)
+
+
+def make_dataset(split: Split, preset: Preset, *, training: bool, seed: int, sample_weights=None):
+    import tensorflow as tf
+
+    from edge.labels import EMOTIONS
+    from train.augment import augment_batch
+
+    n_classes = len(EMOTIONS)
+    x = split.images[..., None]
+    y = np.eye(n_classes, dtype=np.float32)[split.labels]
+    items = (x, y) if sample_weights is None else (x, y, sample_weights[split.labels].astype(np.float32))
+    ds = tf.data.Dataset.from_tensor_slices(items)
+    if training:
+        ds = ds.shuffle(len(split), seed=seed, reshuffle_each_iteration=True)
+    ds = ds.batch(preset.batch_size, drop_remainder=training)
+
+    def to_float(*batch):
+        return (tf.cast(batch[0], tf.float32), *batch[1:])
+
+    ds = ds.map(to_float, num_parallel_calls=tf.data.AUTOTUNE)
+    if training and preset.augment.enabled:
+        seeds = tf.data.Dataset.random(seed=seed).batch(2)
+        ds = tf.data.Dataset.zip((ds, seeds)).map(
+            lambda batch, s: (augment_batch(batch[0], s, preset.augment), *batch[1:]),
+            num_parallel_calls=tf.data.AUTOTUNE,
+        )
+    return ds.prefetch(tf.data.AUTOTUNE)
+
+
+def build_model(preset: Preset, steps_per_epoch: int, weights: str | None = None):
+    import keras
+
+    from train.models import BUILDERS
+
+    args = dict(preset.model_args)
+    if preset.model == "mobilenet_v2":
+        args["weights"] = weights
+        if not weights:
+            log.warning("seed-9: no --weights file given, so MobileNetV2 trains from scratch (not frozen)")
+    model = BUILDERS[preset.model](input_size=preset.input_size, **args)
+    total = steps_per_epoch * preset.epochs
+    warmup = steps_per_epoch * preset.warmup_epochs
+    if preset.schedule == "cosine":
+        lr = keras.optimizers.schedules.CosineDecay(
+            0.0 if warmup else preset.learning_rate, max(total - warmup, 1), alpha=0.0,
+            warmup_target=preset.learning_rate if warmup else None, warmup_steps=warmup,
+        )
+    else:
+        lr = preset.learning_rate
+    kwargs = {"clipnorm": preset.clipnorm} if preset.clipnorm else {}
+    optimizer = {
+        "adam": lambda: keras.optimizers.Adam(lr, **kwargs),
+        "rmsprop": lambda: keras.optimizers.RMSprop(lr, **kwargs),
+        "sgd": lambda: keras.optimizers.SGD(lr, momentum=0.9, nesterov=True, **kwargs),
+    }[preset.optimizer]()
+    model.compile(
+        optimizer=optimizer,
+        loss=keras.losses.CategoricalCrossentropy(label_smoothing=preset.label_smoothing),
+        metrics=["accuracy"],
+    )
+    return model
+
+
+def machine_info() -> dict:
+    import tensorflow as tf
+
+    return {
+        "host": platform.node(),
+        "platform": platform.platform(),
+        "python": platform.python_version(),
+        "tensorflow": tf.__version__,
+        "cpus": os.cpu_count(),
+    }
+
+
+def _atomic_json(path: Path, data: dict) -> None:
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(data, indent=2))
+    tmp.replace(path)
+
+
+def _callbacks(run_dir: Path, state: dict, preset: Preset, start_epoch: int):
+    import keras
+
+    class RunRecorder(keras.callbacks.Callback):
+        """History CSV, best/last checkpoints, state.json, progress line with ETA, early stopping."""
+
+        def on_train_begin(self, logs=None):
+            self.epoch_started = time.time()
+
+        def on_epoch_begin(self, epoch, logs=None):
+            self.epoch_started = time.time()
+
+        def on_epoch_end(self, epoch, logs=None):
+            logs = dict(logs or {})
+            seconds = time.time() - self.epoch_started
+            state["train_seconds"] += seconds
+            lr = self.model.optimizer.learning_rate
+            logs["lr"] = float(lr.numpy() if hasattr(lr, "numpy") else lr)
+            logs["seconds"] = seconds
+            history = run_dir / "history.csv"
+            fields = ["epoch", "loss", "accuracy", "val_loss", "val_accuracy", "lr", "seconds"]
+            new = not history.exists()
+            with history.open("a", newline="") as fh:
+                writer = csv.DictWriter(fh, fields, extrasaction="ignore")
+                if new:
+                    writer.writeheader()
+                writer.writerow({"epoch": epoch + 1, **{k: f"{v:.6g}" for k, v in logs.items()}})
+            val_loss = logs.get("val_loss", logs["loss"])
+            improved = val_loss < state["best_val_loss"]
+            if improved:
+                state.update(best_val_loss=float(val_loss), best_epoch=epoch + 1, wait=0)
+                self.model.save(run_dir / "best.tmp.keras")
+                (run_dir / "best.tmp.keras").replace(run_dir / "best.keras")
+            else:
+                state["wait"] += 1
+            state["epoch"] = epoch + 1
+            self.model.save(run_dir / "last.tmp.keras")
+            (run_dir / "last.tmp.keras").replace(run_dir / "last.keras")
+            _atomic_json(run_dir / "state.json", state)
+            done = epoch + 1 - start_epoch
+            eta = (preset.epochs - epoch - 1) * (state["train_seconds"] / max(state["epoch"], 1))
+            log.info(
+                "epoch %d/%d  loss %.4f  acc %.4f  val_loss %.4f  val_acc %.4f  lr %.2e  %.0fs%s  ETA %s",
+                epoch + 1, preset.epochs, logs["loss"], logs.get("accuracy", 0), val_loss,
+                logs.get("val_accuracy", 0), logs["lr"], seconds, "  *best" if improved else "",
+                _hms(eta),
+            )
+            if done and state["wait"] >= preset.patience:
+                log.info("early stop: holdout val_loss has not improved for %d epochs", state["wait"])
+                self.model.stop_training = True
+
+    return [RunRecorder()]
+
+
+def _hms(seconds: float) -> str:
+    seconds = int(seconds)
+    return f"{seconds // 3600}:{seconds // 60 % 60:02d}:{seconds % 60:02d}"
+
+
+def prepare_data(options: FitOptions, preset: Preset):
+    root = resolve_root(options.data)
+    train = load_split(root, "train", cache_dir=options.cache_dir)
+    if options.limit:
+        train = _limit_per_class(train, options.limit, options.seed)
+    holdout_mask = stratified_holdout(train.labels, options.holdout, options.seed)
+    return root, train.subset(~holdout_mask), train.subset(holdout_mask)
+
+
+def fit(preset: Preset, options: FitOptions, resume: Path | None = None) -> Path:
+    """Train (or resume) a run; returns the run folder."""
+    if options.strategy == "mirrored":
+        split_logical_cpus(2)
+    import keras
+    import tensorflow as tf
+
+    if resume:
+        run_dir = resume
+        config = json.loads((run_dir / "config.json").read_text())
+        from train.presets import Preset as _P
+
+        preset = _P.from_dict(config["preset"])
+        options.holdout, options.seed, options.limit = config["holdout"], config["seed"], config.get("limit")
+        options.data = options.data or config["data"]
+        state = json.loads((run_dir / "state.json").read_text())
+    else:
+        if options.epochs:
+            from dataclasses import replace
+
+            preset = replace(preset, epochs=options.epochs)
+        stamp = datetime.now(timezone.utc).strftime("%Y%m%d-%H%M%S")
+        run_dir = options.runs_dir / (options.run_name or f"{stamp}-{preset.name}")
+        run_dir.mkdir(parents=True, exist_ok=False)
+        state = {"epoch": 0, "best_val_loss": math.inf, "best_epoch": 0, "wait": 0, "train_seconds": 0.0}
+    keras.utils.set_random_seed(options.seed)
+    root, train, holdout = prepare_data(options, preset)
+    n_classes = int(train.labels.max()) + 1
+    weights = balanced_class_weights(train.labels, 7) if preset.class_weight else None
+    if not resume:
+        _atomic_json(
+            run_dir / "config.json",
+            {
+                "preset": preset.to_dict(),
+                "data": str(root),
+                "holdout": options.holdout,
+                "seed": options.seed,
+                "limit": options.limit,
+                "strategy": options.strategy,
+                "train_images": len(train),
+                "holdout_images": len(holdout),
+                "class_weights": None if weights is None else weights.round(4).tolist(),
+                "started": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+                "machine": machine_info(),
+            },
+        )
+    log.info(
+        "run %s: preset %s, %d train / %d holdout images, %d classes, class weights %s",
+        run_dir, preset.name, len(train), len(holdout), n_classes, "balanced" if weights is not None else "off",
+    )
+    strategy = make_strategy(options.strategy)
+    steps = len(train) // preset.batch_size
+    with strategy.scope():
+        if resume:
+            model = keras.models.load_model(run_dir / "last.keras")
+            log.info("resuming at epoch %d (optimizer step %d)", state["epoch"], int(model.optimizer.iterations))
+        else:
+            model = build_model(preset, steps, options.weights)
+    train_ds = make_dataset(train, preset, training=True, seed=options.seed + state["epoch"], sample_weights=weights)
+    holdout_ds = make_dataset(holdout, preset, training=False, seed=options.seed) if len(holdout) else None
+    if state["epoch"] >= preset.epochs:
+        log.info("all %d epochs done already", preset.epochs)
+    else:
+        try:
+            model.fit(
+                train_ds,
+                validation_data=holdout_ds,
+                epochs=preset.epochs,
+                initial_epoch=state["epoch"],
+                callbacks=_callbacks(run_dir, state, preset, state["epoch"]),
+                verbose=0,
+            )
+        except KeyboardInterrupt:
+            log.warning("interrupted after epoch %d; continue with: emotions-train fit --resume %s",
+                        state["epoch"], run_dir)
+            raise
+    del tf  # imported for side effects of the strategy only
+    best = run_dir / "best.keras"
+    final = keras.models.load_model(best if best.exists() else run_dir / "last.keras")
+    from train.evaluate import evaluate_model
+
+    report = evaluate_model(final, root, run_dir, cache_dir=options.cache_dir, flip_tta=preset.flip_tta,
+                            extra={"preset": preset.name, "epochs": state["epoch"], "best_epoch": state["best_epoch"],
+                                   "train_hours": state["train_seconds"] / 3600})
+    from train.plots import plot_history
+
+    plot_history(run_dir / "history.csv", run_dir / "curves.png")
+    from train.metrics import headline
+
+    log.info("done %s: %d epochs in %s; %s", run_dir, state["epoch"], _hms(state["train_seconds"]),
+             headline(report["plain"]))
+    return run_dir
+
+
+def validation_arrays(root: Path, cache_dir: Path | None = None):
+    """Validation split plus the PrivateTest and leaked-duplicate masks."""
+    train = load_split(root, "train", cache_dir=cache_dir)
+    val = load_split(root, "validation", cache_dir=cache_dir)
+    return val, val.private_test, leaked_mask(train.images, val.images)

@@ -1,0 +1,135 @@
+"""Named training recipes. `seed-1`…`seed-9` reproduce the original study's nine trials;
+the others are ours, designed for a 2-core CPU.
+
+The original trials were successive refinements, so each seed trial starts from the one
+before it and changes what the study changed (our reading of its notes is in `description`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field, replace
+
+from train.augment import AugmentConfig
+
+
+@dataclass(frozen=True)
+class Preset:
+    name: str
+    description: str
+    model: str  # key of train.models.BUILDERS
+    model_args: dict = field(default_factory=dict)
+    input_size: int = 48  # the size the net works at (the model file always takes 48 px)
+    optimizer: str = "adam"  # adam | rmsprop | sgd
+    learning_rate: float = 1e-3
+    schedule: str = "plateau"  # plateau | cosine | constant
+    warmup_epochs: int = 0
+    clipnorm: float | None = None
+    label_smoothing: float = 0.0
+    epochs: int = 60
+    batch_size: int = 64
+    patience: int = 10  # early stopping on holdout val_loss
+    class_weight: bool = True
+    augment: AugmentConfig = field(default_factory=AugmentConfig)
+    flip_tta: bool = True  # report metrics with horizontal-flip averaging as well
+
+    def to_dict(self) -> dict:
+        data = asdict(self)
+        data["augment"] = self.augment.to_dict()
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict) -> Preset:
+        data = dict(data)
+        data["augment"] = AugmentConfig.from_dict(data["augment"])
+        return cls(**data)
+
+
+_SEED_AUG = AugmentConfig(brightness=None, intensity_shift=0.0)  # trials 1–4 used geometry only
+_seed1 = Preset(
+    "seed-1",
+    "Original trial 1: Conv 64/128/256 blocks + BN + MaxPool + Dropout 0.25, Dense 512 (L2 0.001), Adam 1e-3.",
+    "seed_cnn",
+    {"filters": (64, 128, 256), "conv_dropout": 0.25, "dense_dropout": 0.5},
+    augment=_SEED_AUG,
+)
+_seed2 = replace(
+    _seed1,
+    name="seed-2",
+    description="Trial 2: + a Conv 512 block, dropout 0.3 (conv) / 0.4 (dense), Adam 5e-4.",
+    model_args={"filters": (64, 128, 256, 512), "conv_dropout": 0.3, "dense_dropout": 0.4},
+    learning_rate=5e-4,
+)
+_seed3 = replace(_seed2, name="seed-3", description="Trial 3: trial 2 with RMSprop 1e-3.", optimizer="rmsprop",
+                 learning_rate=1e-3)
+_seed4 = replace(_seed3, name="seed-4", description="Trial 4: trial 2 with RMSprop 5e-4.", learning_rate=5e-4)
+_seed5 = replace(
+    _seed4,
+    name="seed-5",
+    description="Trial 5: LeakyReLU 0.1 + GlobalAveragePooling; brightness 0.8–1.2 and intensity shift ±30.",
+    model_args={**_seed4.model_args, "activation": "leaky", "global_pool": True},
+    augment=AugmentConfig(),
+)
+_seed6 = replace(
+    _seed5,
+    name="seed-6",
+    description="Trial 6, the original best (63.1 %): the trial-5 net at 96×96 input (4× the compute).",
+    input_size=96,
+)
+_seed7 = replace(_seed6, name="seed-7", description="Trial 7: trial 6 with he_normal initialisation.",
+                 model_args={**_seed6.model_args, "initializer": "he_normal"})
+_seed8 = replace(_seed7, name="seed-8", description="Trial 8: trial 7 with gradient clipnorm 1.0 (LeakyReLU kept).",
+                 clipnorm=1.0)
+_seed9 = Preset(
+    "seed-9",
+    "Trial 9: MobileNetV2 at 96×96 with its preprocess_input, frozen when --weights gives a local ImageNet "
+    "file; without one it trains from scratch (no download is possible here).",
+    "mobilenet_v2",
+    {"alpha": 1.0},
+    input_size=96,
+    learning_rate=1e-3,
+)
+
+_res48 = Preset(
+    "res48",
+    "Ours: compact residual CNN at 48 px (~0.4 M params), SGD+Nesterov with warmup + cosine, label smoothing 0.1, "
+    "moderate geometry + random erasing, unweighted.",
+    "compact_resnet",
+    {"stem": 24, "widths": (40, 80, 160), "dropout": 0.4, "l2": 5e-5},
+    optimizer="sgd",
+    learning_rate=0.04,
+    schedule="cosine",
+    warmup_epochs=2,
+    label_smoothing=0.1,
+    epochs=40,
+    patience=40,
+    class_weight=False,
+    augment=AugmentConfig(
+        rotation_deg=15, width_shift=0.1, height_shift=0.1, zoom=0.15, shear=0.1, brightness=(0.8, 1.2),
+        intensity_shift=20, erasing_prob=0.25,
+    ),
+)
+_res48w = replace(_res48, name="res48-weighted", description="res48 with balanced class weights.",
+                  class_weight=True)
+_tiny = Preset(
+    "tiny",
+    "A few-thousand-parameter net for tests and CI smoke runs (not for the exhibit).",
+    "tiny_cnn",
+    {"width": 8},
+    learning_rate=3e-3,
+    schedule="constant",
+    epochs=3,
+    batch_size=32,
+    patience=3,
+    class_weight=False,
+)
+
+PRESETS: dict[str, Preset] = {
+    p.name: p for p in (_seed1, _seed2, _seed3, _seed4, _seed5, _seed6, _seed7, _seed8, _seed9, _res48, _res48w, _tiny)
+}
+
+
+def get_preset(name: str) -> Preset:
+    try:
+        return PRESETS[name]
+    except KeyError:
+        raise ValueError(f"unknown preset {name!r}; choose one of {', '.join(PRESETS)}") from None

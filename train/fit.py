@@ -16,7 +16,7 @@ import os
 import platform
 import time
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
@@ -107,6 +107,20 @@ def make_dataset(split: Split, preset: Preset, *, training: bool, seed: int, sam
     return ds.prefetch(tf.data.AUTOTUNE)
 
 
+def learning_rate(preset: Preset, steps_per_epoch: int):
+    """The preset's LR: a constant, or linear warmup then cosine to zero at the last epoch."""
+    import keras
+
+    if preset.schedule != "cosine":
+        return preset.learning_rate
+    total = steps_per_epoch * preset.epochs
+    warmup = steps_per_epoch * preset.warmup_epochs
+    return keras.optimizers.schedules.CosineDecay(
+        0.0 if warmup else preset.learning_rate, max(total - warmup, 1), alpha=0.0,
+        warmup_target=preset.learning_rate if warmup else None, warmup_steps=warmup,
+    )
+
+
 def build_model(preset: Preset, steps_per_epoch: int, weights: str | None = None):
     import keras
 
@@ -118,15 +132,7 @@ def build_model(preset: Preset, steps_per_epoch: int, weights: str | None = None
         if not weights:
             log.warning("seed-9: no --weights file given, so MobileNetV2 trains from scratch (not frozen)")
     model = BUILDERS[preset.model](input_size=preset.input_size, **args)
-    total = steps_per_epoch * preset.epochs
-    warmup = steps_per_epoch * preset.warmup_epochs
-    if preset.schedule == "cosine":
-        lr = keras.optimizers.schedules.CosineDecay(
-            0.0 if warmup else preset.learning_rate, max(total - warmup, 1), alpha=0.0,
-            warmup_target=preset.learning_rate if warmup else None, warmup_steps=warmup,
-        )
-    else:
-        lr = preset.learning_rate
+    lr = learning_rate(preset, steps_per_epoch)
     kwargs = {"clipnorm": preset.clipnorm} if preset.clipnorm else {}
     optimizer = {
         "adam": lambda: keras.optimizers.Adam(lr, **kwargs),
@@ -243,12 +249,23 @@ def fit(preset: Preset, options: FitOptions, resume: Path | None = None) -> Path
         options.holdout, options.seed, options.limit = config["holdout"], config["seed"], config.get("limit")
         options.data = options.data or config["data"]
         state = json.loads((run_dir / "state.json").read_text())
+        if options.epochs and options.epochs != preset.epochs:
+            # A deliberate change of plan (e.g. the session is shorter than hoped): the schedule is
+            # rebuilt below for the new length and the change is recorded in config.json.
+            from dataclasses import replace
+
+            config.setdefault("schedule_changes", []).append(
+                {"at_epoch": state["epoch"], "from_epochs": preset.epochs, "to_epochs": options.epochs}
+            )
+            preset = replace(preset, epochs=options.epochs)
+            config["preset"] = preset.to_dict()
+            _atomic_json(run_dir / "config.json", config)
     else:
         if options.epochs:
             from dataclasses import replace
 
             preset = replace(preset, epochs=options.epochs)
-        stamp = datetime.now(timezone.utc).strftime("%Y%m%d-%H%M%S")
+        stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
         run_dir = options.runs_dir / (options.run_name or f"{stamp}-{preset.name}")
         run_dir.mkdir(parents=True, exist_ok=False)
         state = {"epoch": 0, "best_val_loss": math.inf, "best_epoch": 0, "wait": 0, "train_seconds": 0.0}
@@ -269,7 +286,7 @@ def fit(preset: Preset, options: FitOptions, resume: Path | None = None) -> Path
                 "train_images": len(train),
                 "holdout_images": len(holdout),
                 "class_weights": None if weights is None else weights.round(4).tolist(),
-                "started": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+                "started": datetime.now(UTC).isoformat(timespec="seconds"),
                 "machine": machine_info(),
             },
         )
@@ -277,12 +294,18 @@ def fit(preset: Preset, options: FitOptions, resume: Path | None = None) -> Path
         "run %s: preset %s, %d train / %d holdout images, %d classes, class weights %s",
         run_dir, preset.name, len(train), len(holdout), n_classes, "balanced" if weights is not None else "off",
     )
+    if len(train) < preset.batch_size:
+        raise ValueError(f"only {len(train)} training images, fewer than one batch of {preset.batch_size}")
     strategy = make_strategy(options.strategy)
+    log.info("strategy %s with %d replica(s)", options.strategy, strategy.num_replicas_in_sync)
     steps = len(train) // preset.batch_size
     with strategy.scope():
         if resume:
             model = keras.models.load_model(run_dir / "last.keras")
             log.info("resuming at epoch %d (optimizer step %d)", state["epoch"], int(model.optimizer.iterations))
+            if config.get("schedule_changes") and preset.schedule == "cosine":
+                model.optimizer.learning_rate = learning_rate(preset, steps)
+                log.info("cosine schedule now ends at epoch %d", preset.epochs)
         else:
             model = build_model(preset, steps, options.weights)
     train_ds = make_dataset(train, preset, training=True, seed=options.seed + state["epoch"], sample_weights=weights)

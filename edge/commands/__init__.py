@@ -1,0 +1,1 @@
+"""Subcommands of `emotions` that run the vision pipeline without the UI (classify, watch, bench)."""

@@ -1,0 +1,37 @@
+"""Argument and loading helpers shared by classify / watch / bench: every failure is one line."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from edge.camera import CameraError, SourceError
+from edge.detect import DETECTORS, DetectorError
+from edge.modelfile import ModelFileError
+from edge.runtime import RuntimeUnavailable
+
+# Failures that deserve a one-line message instead of a traceback.
+USER_ERRORS = (ModelFileError, RuntimeUnavailable, DetectorError, SourceError, CameraError, OSError)
+
+
+def add_model_arguments(parser: argparse.ArgumentParser, detector: bool = True) -> None:
+    parser.add_argument("--model", type=Path, default=None, help="emotion .tflite (default: the shipped model)")
+    parser.add_argument("--threads", type=int, default=1, help="TFLite threads (default 1)")
+    parser.add_argument("--flip", action="store_true", help="average with the mirrored crop (slower, ~+0.5 pt)")
+    if detector:
+        parser.add_argument("--detector", default="auto", choices=["auto", *DETECTORS], help="face detector")
+
+
+def load_classifier(args: argparse.Namespace):
+    from edge.classify import DEFAULT_MODEL, Classifier, ClassifierOptions
+
+    return Classifier(
+        ClassifierOptions(model=args.model or DEFAULT_MODEL, threads=args.threads, flip_average=args.flip)
+    )
+
+
+def fail(command: str, err: BaseException, code: int = 2) -> int:
+    message = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+    print(f"emotions {command}: error: {message}", file=sys.stderr)
+    return code

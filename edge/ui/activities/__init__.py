@@ -1,0 +1,1 @@
+"""One activity per emotion: each module holds its testable logic and its scene."""

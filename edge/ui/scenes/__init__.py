@@ -1,0 +1,1 @@
+"""Scenes of the visitor flow; the activities live in edge.ui.activities."""

@@ -1,0 +1,93 @@
+#!/usr/bin/env bash
+# Install (or update) the Emotions in Action exhibit as a systemd service on Raspberry Pi OS Bookworm.
+# Idempotent: running it again updates the program and the unit, and keeps /etc/emotions/exhibit.toml.
+# Usage: sudo ./systemd/install.sh            (from a checkout of the project)
+set -euo pipefail
+
+SRC_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+PREFIX=/opt/emotions
+VENV="$PREFIX/venv"
+CONF_DIR=/etc/emotions
+STATE_DIR=/var/lib/emotions
+SERVICE=emotions-exhibit.service
+USER_NAME=emotions
+
+say() { printf '\n== %s\n' "$*"; }
+die() { printf 'install.sh: error: %s\n' "$*" >&2; exit 1; }
+
+[ "$(id -u)" -eq 0 ] || die "run as root: sudo $0"
+[ -f "$SRC_DIR/edge/__init__.py" ] || die "$SRC_DIR does not look like the project checkout (no edge/)"
+command -v apt-get >/dev/null || die "apt-get not found: this script is for Raspberry Pi OS / Debian"
+
+say "System packages"
+apt-get update
+# picamera2/libcamera come from apt only (not PyPI), hence the venv with --system-site-packages.
+apt-get install -y --no-install-recommends \
+    python3 python3-venv python3-pip \
+    python3-picamera2 python3-libcamera \
+    fonts-dejavu-core \
+    libsdl2-2.0-0 libsdl2-ttf-2.0-0 libsdl2-mixer-2.0-0 libsdl2-image-2.0-0 \
+    alsa-utils
+
+say "Service user '$USER_NAME'"
+if ! id "$USER_NAME" >/dev/null 2>&1; then
+    useradd --system --home-dir "$STATE_DIR" --no-create-home --shell /usr/sbin/nologin "$USER_NAME"
+fi
+for group in video render input audio; do
+    if getent group "$group" >/dev/null; then
+        usermod -aG "$group" "$USER_NAME"
+    else
+        echo "warning: group $group does not exist on this system"
+    fi
+done
+install -d -o "$USER_NAME" -g "$USER_NAME" -m 0750 "$STATE_DIR"
+
+say "Program in $VENV"
+install -d -m 0755 "$PREFIX"
+rm -rf "$PREFIX/src"
+mkdir -p "$PREFIX/src"
+# A copy of the checkout (without git history or training runs): the service never runs from a home dir.
+tar -C "$SRC_DIR" --exclude=.git --exclude=runs --exclude='__pycache__' -cf - . | tar -C "$PREFIX/src" -xf -
+if [ ! -x "$VENV/bin/python" ]; then
+    python3 -m venv --system-site-packages "$VENV"
+fi
+"$VENV/bin/pip" install --upgrade --disable-pip-version-check "$PREFIX/src[edge]"
+"$VENV/bin/python" -c "import picamera2" 2>/dev/null \
+    || echo "warning: picamera2 is not importable from the venv (USB cameras still work)"
+
+say "Configuration in $CONF_DIR"
+install -d -m 0755 "$CONF_DIR"
+if [ ! -f "$CONF_DIR/exhibit.toml" ]; then
+    install -m 0644 "$SRC_DIR/systemd/exhibit.example.toml" "$CONF_DIR/exhibit.toml"
+    echo "created $CONF_DIR/exhibit.toml (defaults)"
+else
+    echo "kept existing $CONF_DIR/exhibit.toml"
+fi
+install -m 0644 "$SRC_DIR/systemd/exhibit.example.toml" "$CONF_DIR/exhibit.example.toml"
+"$VENV/bin/python" -c "
+import sys
+from pathlib import Path
+from edge.config import ConfigError, load_config
+try:
+    load_config(Path('$CONF_DIR/exhibit.toml'))
+except ConfigError as err:
+    sys.exit(f'install.sh: error: {err}')
+"
+
+say "journald limits"
+install -d -m 0755 /etc/systemd/journald.conf.d
+install -m 0644 "$SRC_DIR/systemd/journald-emotions.conf" /etc/systemd/journald.conf.d/emotions.conf
+systemctl restart systemd-journald
+
+say "systemd service"
+install -m 0644 "$SRC_DIR/systemd/$SERVICE" "/etc/systemd/system/$SERVICE"
+systemctl daemon-reload
+systemctl disable getty@tty1.service 2>/dev/null || true
+systemctl enable "$SERVICE"
+systemctl reset-failed "$SERVICE" 2>/dev/null || true
+systemctl restart "$SERVICE"
+
+say "Done"
+echo "Status:  systemctl status emotions-exhibit"
+echo "Logs:    journalctl -u emotions-exhibit -f"
+echo "Check:   sudo systemctl stop emotions-exhibit && sudo -u $USER_NAME SDL_VIDEODRIVER=kmsdrm $VENV/bin/emotions doctor"

@@ -1,0 +1,145 @@
+"""The threaded pipeline on real video: results, dropped frames, camera loss and recovery."""
+
+from __future__ import annotations
+
+import shutil
+import time
+
+import cv2
+import pytest
+
+from edge.camera import ImageFolder, VideoFile
+from edge.classify import Classifier, ClassifierOptions
+from edge.detect import make_detector
+from edge.pipeline import Pipeline, PipelineOptions
+from edge.types import CameraState
+
+
+@pytest.fixture(scope="module")
+def classifier(tiny_model):
+    return Classifier(ClassifierOptions(model=tiny_model))
+
+
+def wait_for(condition, timeout: float = 5.0) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.01)
+    return False
+
+
+def test_paced_video_gives_results_and_ends(face_video, classifier):
+    pipeline = Pipeline(VideoFile(face_video, pace=True), classifier, detector="auto")
+    assert pipeline.state == CameraState.STARTING
+    with pipeline:
+        assert wait_for(lambda: pipeline.latest()[1] is not None)
+        t = time.perf_counter()
+        frame, result = pipeline.latest()
+        assert time.perf_counter() - t < 0.005  # the UI never waits
+        assert pipeline.state in (CameraState.OK, CameraState.ENDED)
+        assert frame.image.shape == (480, 640, 3)
+        assert result.gray_size == (640, 480)
+        assert wait_for(lambda: pipeline.finished, timeout=8)
+    assert pipeline.state == CameraState.ENDED
+    assert pipeline.frames_captured == 30
+    history = list(pipeline._history)
+    with_face = [r for r in history if r.faces]
+    assert len(with_face) >= 0.8 * 24 * pipeline.frames_processed / 30
+    assert all(r.smoothed is not None and abs(r.smoothed.sum() - 1) < 0.05 for r in with_face)
+    assert all({"detect", "crop", "classify", "total"} <= set(r.timings_ms) for r in history)
+    assert not history[-1].faces  # the video ends on background only
+
+
+class SlowDetector:
+    """The real detector, made slower than capture so that frames must be dropped."""
+
+    def __init__(self, delay: float):
+        self.inner, self.delay, self.name = make_detector("auto"), delay, "slow"
+
+    def detect(self, gray):
+        time.sleep(self.delay)
+        return self.inner.detect(gray)
+
+
+def test_frames_are_dropped_not_queued(face_video, classifier):
+    source = VideoFile(face_video, pace=False)
+    with Pipeline(source, classifier, detector=SlowDetector(0.03)) as pipeline:
+        assert wait_for(lambda: pipeline.finished, timeout=8)
+        frame, result = pipeline.latest()
+    assert pipeline.frames_captured == 30
+    assert pipeline.frames_processed < 15  # capture ran ahead; stale frames were skipped
+    assert result.timestamp == frame.timestamp  # the last result is for the newest frame
+
+
+def test_decide_says_no_face_on_an_empty_scene(tmp_path, backgrounds, classifier, make_face_video):
+    video = make_face_video(tmp_path / "empty.avi", [], [backgrounds[4]], blank=30)  # brick wall, 2 s
+    with Pipeline(VideoFile(video, pace=True), classifier) as pipeline:
+        time.sleep(1.2)
+        decision = pipeline.decide(1.0)
+    assert not decision.sure
+    assert decision.reason == "no face"
+
+
+def test_lost_camera_is_reported_and_comes_back(tmp_path, astronaut_gray, classifier):
+    folder = tmp_path / "camera"
+    folder.mkdir()
+    for i in range(3):
+        cv2.imwrite(str(folder / f"{i}.png"), astronaut_gray)
+    source = ImageFolder(folder, loop=True, pace=True, seconds=0.05)
+    options = PipelineOptions(backoff_s=(0.05, 0.2))
+    with Pipeline(source, classifier, options=options) as pipeline:
+        assert wait_for(lambda: pipeline.state == CameraState.OK and pipeline.latest()[1] is not None)
+        assert pipeline.latest()[1].face_count == 1
+        moved = tmp_path / "unplugged"
+        folder.rename(moved)
+        assert wait_for(lambda: pipeline.state == CameraState.LOST)
+        assert "camera" in pipeline.last_error
+        time.sleep(0.5)  # several failed reopen attempts; nothing crashes
+        assert pipeline.running
+        captured = pipeline.frames_captured
+        moved.rename(folder)
+        assert wait_for(lambda: pipeline.state == CameraState.OK and pipeline.frames_captured > captured + 2)
+        last = pipeline.latest()[1].timestamp
+        assert wait_for(lambda: pipeline.latest()[1].timestamp > last)  # inference resumed too
+    shutil.rmtree(folder)
+
+
+def test_bench_reports_stage_latencies_and_the_peer(capsys, face_video, tiny_model):
+    import importlib.util
+    import json
+
+    from edge.cli import main
+
+    peer = importlib.util.find_spec("fer") is not None
+    argv = ["bench", "--source", str(face_video), "--frames", "20", "--json", "--model", str(tiny_model)]
+    assert main(argv + (["--peer"] if peer else [])) == 0
+    line = [x for x in capsys.readouterr().out.splitlines() if x.startswith("{")][-1]
+    report = json.loads(line)
+    assert report["frames"] == 20
+    assert 0 < report["total_ms_median"] <= report["total_ms_p95"]
+    assert report["fps"] > 0 and report["peak_rss_mb"] > 0
+    assert set(report["stages_ms"]) == {"capture", "detect", "crop", "classify", "total"}
+    assert report["face_rate"] > 0.5  # 24 of the 30 frames show a face (the source loops)
+    if peer:
+        assert report["peer_total_ms_median"] > 0
+        assert report["speedup"] == pytest.approx(report["peer_total_ms_median"] / report["total_ms_median"], rel=0.05)
+
+
+def test_watch_prints_decisions_until_the_video_ends(capsys, face_video, tiny_model):
+    import json
+
+    from edge.cli import main
+
+    assert main(["watch", "--source", str(face_video), "--json", "--every", "0.5", "--model", str(tiny_model)]) == 0
+    reports = [json.loads(x) for x in capsys.readouterr().out.splitlines() if x.startswith("{")]
+    assert reports and reports[-1]["state"] == "ended"
+    assert all({"fps", "inference_fps", "faces", "emotion", "confidence", "reason"} <= set(r) for r in reports)
+
+
+def test_watch_with_a_bad_source_is_one_line(capsys, tiny_model):
+    from edge.cli import main
+
+    assert main(["watch", "--source", "no-such-thing", "--model", str(tiny_model)]) == 2
+    err = capsys.readouterr().err
+    assert err.strip().count("\n") == 0 and "unknown --source" in err

@@ -1,0 +1,143 @@
+"""Training end to end on a few hundred real faces: loss goes down, Ctrl-C + resume, mirrored, compare."""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+from _data import REPO, requires_data, small_copy
+
+pytest.importorskip("tensorflow", reason="training tests need TensorFlow (the train extra)")
+
+pytestmark = requires_data
+
+
+def cli(*args: str, cwd: Path, env_extra: dict | None = None, **kw) -> subprocess.Popen:
+    env = {**os.environ, "PYTHONPATH": str(REPO), "TF_CPP_MIN_LOG_LEVEL": "3", **(env_extra or {})}
+    return subprocess.Popen([sys.executable, "-m", "train.cli", *args], cwd=cwd, env=env, text=True,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, **kw)
+
+
+def history(run: Path) -> list[dict]:
+    with (run / "history.csv").open() as fh:
+        return list(csv.DictReader(fh))
+
+
+@pytest.fixture(scope="module")
+def data(tmp_path_factory):
+    return small_copy(tmp_path_factory.mktemp("fer"), per_class=60)
+
+
+@pytest.fixture(scope="module")
+def tiny_run(data, tmp_path_factory):
+    """A seeded 4-epoch fit of the tiny preset, shared by the tests below."""
+    work = tmp_path_factory.mktemp("work")
+    proc = cli("fit", "--preset", "tiny", "--data", str(data), "--epochs", "4", "--name", "tiny-a",
+               "--runs-dir", "runs", "--cache-dir", str(work / "cache"), cwd=work)
+    out, _ = proc.communicate(timeout=600)
+    assert proc.returncode == 0, out
+    return work / "runs" / "tiny-a", out
+
+
+def test_class_weights_equal_scikit_learn():
+    from sklearn.utils.class_weight import compute_class_weight
+
+    from train.fit import balanced_class_weights
+
+    counts = [3995, 436, 4097, 7215, 4965, 4830, 3171]  # the real FER2013 train counts
+    labels = np.repeat(np.arange(7), counts)
+    expected = compute_class_weight("balanced", classes=np.arange(7), y=labels)
+    np.testing.assert_allclose(balanced_class_weights(labels, 7), expected, rtol=1e-12)
+    assert balanced_class_weights(labels, 7)[1] > 9  # disgust weighs most
+
+
+def test_smoke_fit_records_a_run_and_loss_goes_down(tiny_run):
+    run, log = tiny_run
+    rows = history(run)
+    assert [int(r["epoch"]) for r in rows] == [1, 2, 3, 4]
+    assert float(rows[-1]["loss"]) < float(rows[0]["loss"])
+    for name in ("config.json", "state.json", "metrics.json", "best.keras", "last.keras", "curves.png",
+                 "confusion.png"):
+        assert (run / name).exists(), name
+    metrics = json.loads((run / "metrics.json").read_text())
+    assert metrics["plain"]["validation"]["n"] == 7 * 60
+    assert metrics["plain"]["private_test"]["n"] + metrics["plain"]["public_test"]["n"] == 7 * 60
+    assert "epoch 4/4" in log and "ETA" in log and "done" in log.splitlines()[-1]
+    config = json.loads((run / "config.json").read_text())
+    assert config["preset"]["name"] == "tiny" and config["holdout_images"] > 0
+
+
+def test_interrupt_keeps_checkpoint_and_resume_continues(data, tmp_path):
+    proc = cli("fit", "--preset", "tiny", "--data", str(data), "--epochs", "5", "--name", "r",
+               "--cache-dir", str(tmp_path / "cache"), "--runs-dir", "runs", cwd=tmp_path)
+    state_file = tmp_path / "runs" / "r" / "state.json"
+    deadline = time.time() + 300
+    while time.time() < deadline and not (state_file.exists() and json.loads(state_file.read_text())["epoch"] >= 1):
+        time.sleep(0.2)
+    proc.send_signal(signal.SIGINT)
+    out, _ = proc.communicate(timeout=300)
+    stopped_at = json.loads(state_file.read_text())["epoch"]
+    if stopped_at == 5:
+        pytest.skip("training finished before the interrupt landed")
+    assert proc.returncode == 130, out
+    assert "--resume" in out
+    resumed = cli("fit", "--resume", "runs/r", "--cache-dir", str(tmp_path / "cache"), cwd=tmp_path)
+    out2, _ = resumed.communicate(timeout=600)
+    assert resumed.returncode == 0, out2
+    assert f"resuming at epoch {stopped_at}" in out2
+    epochs = [int(r["epoch"]) for r in history(tmp_path / "runs" / "r")]
+    assert epochs == [1, 2, 3, 4, 5]
+    import keras
+
+    last = keras.models.load_model(tmp_path / "runs" / "r" / "last.keras")
+    steps = json.loads((tmp_path / "runs" / "r" / "config.json").read_text())["train_images"] // 32
+    assert int(last.optimizer.iterations) == 5 * steps  # the optimizer went on from where it stopped
+
+
+def test_mirrored_strategy_runs_on_two_logical_cpus(data, tmp_path):
+    proc = cli("fit", "--preset", "tiny", "--data", str(data), "--epochs", "1", "--limit", "20",
+               "--strategy", "mirrored", "--cache-dir", str(tmp_path / "cache"), "--runs-dir", "runs", cwd=tmp_path)
+    out, _ = proc.communicate(timeout=600)
+    assert proc.returncode == 0, out
+    assert "strategy mirrored with 2 replica(s)" in out
+
+
+def test_compare_two_runs(tiny_run, data, tmp_path):
+    run_a, _ = tiny_run
+    proc = cli("fit", "--preset", "tiny", "--data", str(data), "--epochs", "1", "--seed", "2", "--name", "tiny-b",
+               "--runs-dir", str(run_a.parent), "--cache-dir", str(tmp_path / "cache"), cwd=tmp_path)
+    assert proc.wait(timeout=600) == 0
+    plot = tmp_path / "cmp.png"
+    proc = cli("compare", str(run_a), str(run_a.parent / "tiny-b"), "--plot", str(plot), cwd=tmp_path)
+    out, _ = proc.communicate(timeout=120)
+    assert proc.returncode == 0, out
+    lines = [line for line in out.splitlines() if line.startswith(("run", "tiny-"))]
+    assert lines[0].split()[:3] == ["run", "preset", "epochs"]
+    assert lines[1].startswith("tiny-a") and " 4 " in lines[1]
+    assert lines[2].startswith("tiny-b") and " 1 " in lines[2]
+    assert plot.stat().st_size > 1000
+
+
+def test_cli_errors_are_one_line(tmp_path):
+    proc = cli("fit", "--preset", "nope", "--data", str(tmp_path), cwd=tmp_path)
+    out, _ = proc.communicate(timeout=120)
+    assert proc.returncode == 2 and "unknown preset 'nope'" in out
+    proc = cli("fit", "--preset", "tiny", "--data", str(tmp_path / "missing"), cwd=tmp_path)
+    out, _ = proc.communicate(timeout=120)
+    assert proc.returncode == 2 and "dataset folder not found" in out and "Traceback" not in out
+
+
+def test_presets_cover_the_nine_seed_trials():
+    from train.presets import PRESETS
+
+    assert all(f"seed-{i}" in PRESETS for i in range(1, 10))
+    assert PRESETS["seed-6"].input_size == 96 and PRESETS["seed-3"].optimizer == "rmsprop"
+    assert PRESETS["seed-8"].clipnorm == 1.0 and PRESETS["seed-7"].model_args["initializer"] == "he_normal"

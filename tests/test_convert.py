@@ -1,0 +1,262 @@
+"""convert/: a freshly trained tiny model converted end to end, metadata round trip, refusals,
+int8 vs float agreement and runtime compatibility — all on real FER2013 faces."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+import pytest
+from _data import REPO, requires_data, small_copy
+
+pytest.importorskip("tensorflow", reason="conversion tests need TensorFlow (the train extra)")
+
+from edge.modelfile import METADATA_NAME, ModelFileError, ModelSpec, read_spec  # noqa: E402
+
+pytestmark = requires_data
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory):
+    """A tiny CNN trained for a few epochs on 700 real faces, saved as a run would save it."""
+    import keras
+
+    from train.data import load_split
+    from train.fit import build_model, make_dataset
+    from train.presets import get_preset
+
+    root = small_copy(tmp_path_factory.mktemp("fer"), per_class=100)
+    cache = tmp_path_factory.mktemp("cache")
+    preset = replace(get_preset("tiny"), epochs=4, augment=replace(get_preset("tiny").augment, rotation_deg=0))
+    keras.utils.set_random_seed(0)
+    train = load_split(root, "train", cache_dir=cache)
+    model = build_model(preset, len(train) // preset.batch_size)
+    model.fit(make_dataset(train, preset, training=True, seed=0), epochs=preset.epochs, verbose=0)
+    run = tmp_path_factory.mktemp("run")
+    model.save(run / "best.keras")
+    return {"root": root, "cache": cache, "keras": run / "best.keras", "model": model}
+
+
+@pytest.fixture(scope="module")
+def converted(trained, tmp_path_factory):
+    from convert.convert import convert_model
+
+    out = tmp_path_factory.mktemp("out") / "tiny.tflite"
+    info = convert_model(trained["keras"], trained["root"], out, calibration_count=140, cache_dir=trained["cache"],
+                         name="tiny", version="7", bench_runs=200)
+    return out, info
+
+
+def test_end_to_end_conversion_writes_model_card_and_metadata(converted):
+    out, info = converted
+    spec = read_spec(out)
+    assert spec.name == "tiny" and spec.version == "7" and spec.quantization == "int8"
+    assert spec.input_size == 48 and spec.channels == 1
+    assert 0 < spec.metrics["validation_accuracy"] <= 1
+    assert abs(spec.metrics["validation_accuracy"] - info["verify"]["tflite"]["validation"]["accuracy"]) < 1e-4
+    card = out.with_suffix(".md").read_text()
+    for heading in ("## Accuracy", "PrivateTest", "## Known limits", "## Intended use", "ms median"):
+        assert heading in card
+    assert json.loads(out.with_suffix(".json").read_text())["spec"]["weights_sha256"] == spec.weights_sha256
+    assert out.with_name("tiny-confusion.png").stat().st_size > 1000
+    assert info["bench"]["latency_ms_median"] > 0
+
+
+def test_int8_io_is_exact_for_raw_pixels(converted):
+    from edge.classify import Classifier
+
+    clf = Classifier(model=converted[0])
+    scale, zero = clf._input["quantization"]
+    assert clf._input["dtype"] == np.int8 and scale == pytest.approx(1.0) and zero == -128
+
+
+def test_int8_agrees_with_float_on_real_faces(trained, converted):
+    from edge.classify import Classifier
+    from train.data import load_split
+
+    val = load_split(trained["root"], "validation", cache_dir=trained["cache"])
+    keras_probs = trained["model"].predict(val.images[..., None].astype(np.float32), verbose=0)
+    int8_probs = Classifier(model=converted[0]).predict(val.images)
+    agreement = (keras_probs.argmax(1) == int8_probs.argmax(1)).mean()
+    assert agreement >= 0.9, agreement
+    assert np.abs(keras_probs - int8_probs).mean() < 0.03
+
+
+def test_verify_fails_when_int8_loses_more_than_a_point(trained, converted, tmp_path):
+    """A .tflite of a different (untrained) model checked against the trained Keras model must fail."""
+    import keras
+
+    from convert.metadata import embed_spec
+    from convert.quantize import to_tflite
+    from train.models import tiny_cnn
+
+    keras.utils.set_random_seed(5)
+    other = tmp_path / "other.tflite"
+    calibration = np.random.default_rng(0).integers(0, 255, (20, 48, 48), dtype=np.uint8)
+    other.write_bytes(embed_spec(to_tflite(tiny_cnn(), "int8", calibration), ModelSpec()))
+    env = {**os.environ, "PYTHONPATH": str(REPO), "TF_CPP_MIN_LOG_LEVEL": "3"}
+    args = [sys.executable, "-m", "convert.cli", "verify", "--data", str(trained["root"]),
+            "--cache-dir", str(trained["cache"])]
+    bad = subprocess.run([*args, str(other), "--keras", str(trained["keras"])], env=env, capture_output=True,
+                         text=True, timeout=300)
+    good = subprocess.run([*args, str(converted[0]), "--keras", str(trained["keras"])], env=env,
+                          capture_output=True, text=True, timeout=300)
+    assert good.returncode == 0, good.stderr
+    assert bad.returncode == 1 and "lost" in (bad.stdout + bad.stderr)
+
+
+def test_metadata_round_trip_and_reembedding_is_idempotent(converted, tmp_path):
+    from convert.metadata import embed_spec
+    from edge.modelfile import CropSpec, read_buffers_and_metadata
+
+    spec = replace(read_spec(converted[0]), crop=CropSpec(1.3, 0.01, 0.12, "blazeface"), run_id="r42")
+    again = tmp_path / "again.tflite"
+    again.write_bytes(embed_spec(converted[0].read_bytes(), spec))
+    back = read_spec(again)
+    assert back.crop == CropSpec(1.3, 0.01, 0.12, "blazeface") and back.run_id == "r42"
+    assert back.labels == spec.labels and back.weights_sha256 == spec.weights_sha256
+    names = list(read_buffers_and_metadata(again.read_bytes())[1])
+    assert names.count(METADATA_NAME) == 1
+
+
+def _converter_output(trained) -> bytes:
+    from convert.quantize import to_tflite
+    from train.data import load_split
+
+    train = load_split(trained["root"], "train", cache_dir=trained["cache"])
+    return to_tflite(trained["model"], "int8", train.images[::20])
+
+
+@pytest.mark.parametrize("damage", ["weights", "truncated", "no_metadata", "labels", "not_tflite"])
+def test_damaged_or_foreign_models_are_refused(converted, trained, tmp_path, damage):
+    from convert.metadata import embed_spec
+    from edge.modelfile import read_buffers_and_metadata
+
+    data = bytearray(converted[0].read_bytes())
+    bad = tmp_path / f"{damage}.tflite"
+    if damage == "weights":
+        buffers, _ = read_buffers_and_metadata(bytes(data))
+        weight = max(buffers, key=len)  # the largest weight tensor
+        at = bytes(data).find(weight) + len(weight) // 2
+        data[at] ^= 0x55
+        bad.write_bytes(bytes(data))
+        expected = "weights do not match"
+    elif damage == "truncated":
+        bad.write_bytes(bytes(data[: len(data) // 2]))
+        expected = "not a valid TFLite model"
+    elif damage == "no_metadata":
+        bad.write_bytes(_converter_output(trained))
+        expected = f"no '{METADATA_NAME}' metadata"
+    elif damage == "labels":
+        wrong = replace(read_spec(converted[0]), labels=("happy", "sad", "angry", "fear", "disgust", "neutral",
+                                                          "surprise"))
+        bad.write_bytes(embed_spec(bytes(data), wrong))
+        expected = "differ from this program's"
+    else:
+        bad.write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(200))
+        expected = "not a valid TFLite model"
+    with pytest.raises(ModelFileError) as err:
+        read_spec(bad)
+    assert expected in str(err.value) and "\n" not in str(err.value) and str(bad) in str(err.value)
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    proc = subprocess.run([sys.executable, "-m", "convert.cli", "bench", str(bad), "--runs", "5"], env=env,
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 2 and expected in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_input_shape_disagreeing_with_metadata_is_refused(converted, tmp_path):
+    from convert.metadata import embed_spec
+    from edge.classify import Classifier
+
+    bad = tmp_path / "size.tflite"
+    bad.write_bytes(embed_spec(converted[0].read_bytes(), replace(read_spec(converted[0]), input_size=64)))
+    with pytest.raises(ModelFileError, match="disagrees with its metadata"):
+        Classifier(model=bad)
+
+
+def _runtimes() -> list[str]:
+    import importlib.util
+
+    found = [name for name, module in [("ai-edge-litert", "ai_edge_litert"), ("tflite-runtime", "tflite_runtime"),
+                                       ("tensorflow", "tensorflow")] if importlib.util.find_spec(module)]
+    return found
+
+
+def test_same_answers_on_every_installed_runtime(converted, trained):
+    """The file loads and gives the same top-1 under each runtime (CI has ai-edge-litert, tflite-runtime 2.14
+    — the Raspberry Pi OS Bookworm one — and tf.lite)."""
+    from edge.classify import Classifier, ClassifierOptions
+    from train.data import load_split
+
+    runtimes = _runtimes()
+    assert len(runtimes) >= 2, f"only {runtimes} installed; CI must prove at least two runtimes"
+    val = load_split(trained["root"], "validation", cache_dir=trained["cache"])
+    faces = val.images[::10]
+    results = {}
+    for name in runtimes:
+        clf = Classifier(ClassifierOptions(model=converted[0], runtime=name))
+        assert clf.runtime.name == name
+        results[name] = clf.predict(faces)
+    reference = results[runtimes[0]]
+    for name, probs in results.items():
+        assert (probs.argmax(1) == reference.argmax(1)).all(), name
+        np.testing.assert_allclose(probs, reference, atol=0.02, err_msg=name)
+
+
+def test_dynamic_range_conversion_loads_on_tflite_runtime_2_14(trained, tmp_path):
+    """TF ≥ 2.17 writes FULLY_CONNECTED v12 for per-channel dynamic Dense, which 2.14 refuses; the converter
+    sets the flag that keeps the op at an older version."""
+    pytest.importorskip("tflite_runtime", reason="tflite-runtime 2.14 not installed")
+    import keras
+
+    from convert.metadata import embed_spec
+    from convert.quantize import to_tflite
+    from edge.classify import Classifier, ClassifierOptions
+
+    inputs = keras.Input((48, 48, 1))
+    x = keras.layers.Flatten()(keras.layers.Rescaling(1 / 255)(inputs))
+    x = keras.layers.Dense(64, activation="relu")(x)
+    model = keras.Model(inputs, keras.layers.Dense(7, activation="softmax")(x))
+    path = tmp_path / "dyn.tflite"
+    path.write_bytes(embed_spec(to_tflite(model, "dynamic"), ModelSpec(quantization="dynamic")))
+    clf = Classifier(ClassifierOptions(model=path, runtime="tflite-runtime"))
+    assert clf.predict(np.zeros((48, 48), np.uint8)).shape == (1, 7)
+
+
+SHIPPED = REPO / "assets" / "models" / "emotion.tflite"
+GOLDEN = REPO / "tests" / "golden" / "emotion_golden.json"
+
+
+@pytest.mark.skipif(not SHIPPED.exists(), reason="no shipped model yet")
+def test_shipped_model_golden_outputs():
+    """Regenerate after shipping a new model: python -m convert.golden --data ../shared/datasets/face-expression"""
+    from _data import DATA_ROOT
+
+    from convert.golden import load_gray
+    from edge.classify import Classifier
+
+    golden = json.loads(GOLDEN.read_text())
+    clf = Classifier(model=SHIPPED)
+    assert clf.spec.weights_sha256 == golden["model_weights_sha256"], (
+        "the shipped model changed: regenerate the golden file (see convert/golden.py)"
+    )
+    assert len(golden["images"]) >= 20
+    for entry in golden["images"]:
+        scores = clf.predict(load_gray(DATA_ROOT / entry["file"]))[0]
+        assert clf.labels[int(scores.argmax())] == entry["top1"], entry["file"]
+        np.testing.assert_allclose(scores, entry["scores"], atol=0.02, err_msg=entry["file"])
+
+
+@pytest.mark.skipif(not SHIPPED.exists(), reason="no shipped model yet")
+def test_shipped_model_is_small_carries_its_card_and_metrics():
+    spec = read_spec(SHIPPED)
+    assert SHIPPED.stat().st_size < 3 * 1024 * 1024
+    assert spec.metrics["validation_accuracy"] >= 0.66
+    assert abs(spec.metrics["keras_validation_accuracy"] - spec.metrics["validation_accuracy"]) <= 0.01
+    assert SHIPPED.with_suffix(".md").exists() and SHIPPED.with_suffix(".json").exists()
+    assert spec.crop.detector != "none", "the shipped model must carry the crop calibration of its detector"

@@ -43,8 +43,9 @@ def write_card(out_model: Path, info: dict) -> tuple[Path, Path]:
         f"{info['training'].get('holdout_images', '?')} held out for early stopping and choices; the validation "
         "split below was never used for a choice).",
         f"- Preset: `{info['training'].get('preset', '?')}` — {info['training'].get('description', '')}",
-        f"- Epochs: {info['training'].get('epochs', '?')} (best holdout epoch {info['training'].get('best_epoch', '?')}),"
-        f" training time {info['training'].get('train_hours', 0):.2f} h on {info['training'].get('machine', '?')}.",
+        f"- Epochs: {info['training'].get('epochs', '?')} "
+        f"(best holdout epoch {info['training'].get('best_epoch', '?')}), training time "
+        f"{info['training'].get('train_hours', 0):.2f} h on {info['training'].get('machine', '?')}.",
         "",
         "## Accuracy (this file, int8, on the 7,178 FER2013 validation images)",
         "",
@@ -65,7 +66,8 @@ def write_card(out_model: Path, info: dict) -> tuple[Path, Path]:
         lines.append(f"Float Keras model: {_pct(k)}; int8 difference {-info['verify']['accuracy_drop_points']:+.2f} "
                      "points.")
     if "flip" in info:
-        lines.append(f"With horizontal-flip averaging (twice the compute): {_pct(info['flip']['validation']['accuracy'])}"
+        flip = info["flip"]
+        lines.append(f"With horizontal-flip averaging (twice the compute): {_pct(flip['validation']['accuracy'])}"
                      f" validation, {_pct(info['flip']['private_test']['accuracy'])} PrivateTest.")
     b = info["bench"]
     lines += [

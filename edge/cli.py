@@ -6,8 +6,11 @@ from __future__ import annotations
 
 import argparse
 import importlib
-import logging
+import os
 import sys
+
+# pygame prints a banner on stdout at import; `emotions classify --json` must print only JSON.
+os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
 
 COMMANDS: dict[str, str] = {
     "run": "edge.ui.app",
@@ -42,11 +45,9 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    logging.basicConfig(
-        level=logging.DEBUG if args.verbose else logging.INFO,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-        datefmt="%H:%M:%S",
-    )
+    from edge.kiosk.logs import setup_logging
+
+    setup_logging(args.verbose)  # levels for journald, and a filter that keeps image data out of logs
     if not args.command:
         args = parser.parse_args(["run", *(argv or sys.argv[1:])])
     module = getattr(args, "_module", None)

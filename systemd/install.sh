@@ -51,7 +51,8 @@ tar -C "$SRC_DIR" --exclude=.git --exclude=runs --exclude='__pycache__' -cf - . 
 if [ ! -x "$VENV/bin/python" ]; then
     python3 -m venv --system-site-packages "$VENV"
 fi
-"$VENV/bin/pip" install --upgrade --disable-pip-version-check "$PREFIX/src[edge]"
+# Editable install: the program reads assets/ (model, fonts, content) from $PREFIX/src.
+"$VENV/bin/pip" install --upgrade --disable-pip-version-check -e "$PREFIX/src[edge]"
 "$VENV/bin/python" -c "import picamera2" 2>/dev/null \
     || echo "warning: picamera2 is not importable from the venv (USB cameras still work)"
 

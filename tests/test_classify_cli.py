@@ -109,8 +109,6 @@ def test_model_that_is_not_a_model_is_refused(capsys, images, tmp_path):
     assert code == 2 and "not a valid TFLite model" in err and "Traceback" not in err
 
 
-@pytest.mark.xfail(strict=True, reason="edge/cli.py imports edge.ui.app (pygame prints a banner on stdout) before "
-                   "classify runs; fix: set PYGAME_HIDE_SUPPORT_PROMPT=1 in edge/cli.py (lead's file)")
 def test_json_stdout_is_only_json(images, tiny_model):
     import os
     import subprocess

@@ -14,12 +14,12 @@ import argparse  # noqa: E402
 
 import pygame  # noqa: E402
 import pytest  # noqa: E402
+from ui_fakes import FakeClock, ScriptedVision  # noqa: E402
 
 from edge.config import ActivityConfig, ExhibitConfig  # noqa: E402
 from edge.types import Decision  # noqa: E402
 from edge.ui import app as app_module  # noqa: E402
 from edge.ui.app import ExhibitApp  # noqa: E402
-from tests.ui_fakes import FakeClock, ScriptedVision  # noqa: E402
 
 SCENES = ["recognizing", "result", "chooser", "closing", "dance", "support", "breathing", "mentor", "rorschach",
           "calm"]

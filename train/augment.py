@@ -98,9 +98,8 @@ def augment_batch(images: tf.Tensor, seed: tf.Tensor, config: AugmentConfig) -> 
     seeds = tf.random.experimental.stateless_split(tf.cast(seed, tf.int64), num=10)
     batch = tf.shape(images)[0]
     size = tf.shape(images)[1:3]
-    needs_affine = any(
-        [config.rotation_deg, config.width_shift, config.height_shift, config.zoom, config.shear, config.horizontal_flip]
-    )
+    geometry = (config.rotation_deg, config.width_shift, config.height_shift, config.zoom, config.shear)
+    needs_affine = any(geometry) or config.horizontal_flip
     if needs_affine:
         images = tf.raw_ops.ImageProjectiveTransformV3(
             images=images,

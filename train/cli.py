@@ -31,7 +31,8 @@ def build_parser() -> argparse.ArgumentParser:
     fit = sub.add_parser("fit", help="train a preset (or --resume a run folder)")
     fit.add_argument("--preset", default="res48", help=f"one of: {', '.join(PRESETS)} (default res48)")
     fit.add_argument("--resume", type=Path, metavar="RUN", help="continue a run folder from its last epoch")
-    fit.add_argument("--epochs", type=int, help="override the preset's epoch count (with --resume: re-plan the schedule to end there)")
+    fit.add_argument("--epochs", type=int, help="override the preset's epoch count (with --resume: re-plan "
+                     "the schedule to end there)")
     fit.add_argument("--holdout", type=float, default=0.1, help="stratified fraction of train kept for early "
                      "stopping and model choice (default 0.1); validation is only reported")
     fit.add_argument("--seed", type=int, default=1)

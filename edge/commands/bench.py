@@ -30,6 +30,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--frames", type=int, default=300, help="frames to measure (default 300)")
     parser.add_argument("--peer", action="store_true", help="also run the fer package's pipeline on the same frames")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
+    parser.add_argument("--ui", action="store_true", help="measure the exhibit's frame time per scene (1280×720) "
+                        "while the pipeline runs on --source, instead of the pipeline stages")
+    parser.add_argument("--seconds", type=float, default=5.0, help="with --ui: seconds per scene (default 5)")
     add_model_arguments(parser)
 
 
@@ -99,6 +102,8 @@ def summary(values: np.ndarray) -> dict:
 
 
 def main(args: argparse.Namespace) -> int:
+    if args.ui:
+        return bench_ui_main(args)
     from edge.camera import parse_source
     from edge.detect import make_detector
     from edge.pipeline import process
@@ -199,4 +204,26 @@ def main(args: argparse.Namespace) -> int:
             f"fer pipeline: median {result['peer_total_ms_median']:.3f} ms, p95 {result['peer_total_ms_p95']:.3f} ms"
             f" → ours is {result['speedup']}× faster"
         )
+    return 0
+
+
+def bench_ui_main(args: argparse.Namespace) -> int:
+    """`emotions bench --ui`: UI loop frame time per scene with the real pipeline running."""
+    import dataclasses
+    import json
+    import os
+
+    os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
+    os.environ.setdefault("SDL_AUDIODRIVER", "dummy")
+    from edge.config import ExhibitConfig
+    from edge.ui.bench import bench_ui
+
+    config = dataclasses.replace(ExhibitConfig(), source=args.source, detector=args.detector, threads=args.threads,
+                                 model=str(args.model) if getattr(args, "model", None) else "")
+    try:
+        result = bench_ui(source=args.source, seconds=args.seconds, config=config)
+    except USER_ERRORS as err:
+        return fail("bench", err)
+    if args.json:
+        print(json.dumps(result))
     return 0

@@ -111,13 +111,10 @@ class SoakMonitor:
 
 
 def _make_vision(config):
-    """The real pipeline and classifier on a looping, paced source (lazy imports: OpenCV, the model runtime)."""
-    from edge.camera.sources import parse_source
-    from edge.classify import DEFAULT_MODEL, Classifier
-    from edge.pipeline import Pipeline
+    """The exhibit's own pipeline on a looping source played at its frame rate, as visitors would see it."""
+    from edge.ui.app import make_vision
 
-    classifier = Classifier(model=config.model_path or DEFAULT_MODEL, threads=config.threads)
-    return Pipeline(parse_source(config.source, loop=True, pace=True), classifier, detector=config.detector)
+    return make_vision(config, loop=True, pace=True)
 
 
 def _make_app(config, vision, monitor: SoakMonitor):

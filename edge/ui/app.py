@@ -245,14 +245,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def _load_config(args: argparse.Namespace) -> ExhibitConfig:
-    config = ExhibitConfig()
-    if args.config is not None:
-        from edge import config as config_module
+    from edge.config import load_config, resolve_config_path
 
-        loader = getattr(config_module, "load_config", None)
-        if loader is None:
-            raise RuntimeError("this installation cannot read --config files yet (edge.config.load_config missing)")
-        config = loader(args.config)
+    config = load_config(resolve_config_path(args.config))  # --config, $EMOTIONS_CONFIG, /etc/emotions/...
     changes: dict[str, Any] = {}
     if args.lang:
         changes["language"] = args.lang
@@ -263,14 +258,15 @@ def _load_config(args: argparse.Namespace) -> ExhibitConfig:
     return dataclasses.replace(config, **changes) if changes else config
 
 
-def make_vision(config: ExhibitConfig, loop: bool = False) -> VisionSource:
-    """The real pipeline for `config` (lazy imports: OpenCV, the camera and the model runtime)."""
+def make_vision(config: ExhibitConfig, loop: bool = False, pace: bool = False) -> VisionSource:
+    """The real pipeline for `config` (lazy imports: OpenCV, the camera and the model runtime).
+    A bundled or given video loops when `loop`; `pace` plays it at its own frame rate."""
     from edge.camera.sources import parse_source
     from edge.classify import DEFAULT_MODEL, Classifier, ClassifierOptions
     from edge.pipeline import Pipeline
 
     classifier = Classifier(ClassifierOptions(model=config.model_path or DEFAULT_MODEL, threads=config.threads))
-    return Pipeline(parse_source(config.source, loop=loop), classifier, detector=config.detector)
+    return Pipeline(parse_source(config.source, loop=loop, pace=pace), classifier, detector=config.detector)
 
 
 def main(args: argparse.Namespace) -> int:
@@ -284,12 +280,22 @@ def main(args: argparse.Namespace) -> int:
             print(f"wrote {count} screenshots to {args.screenshots}")
             return 0
         try:
-            vision = make_vision(config)
+            vision = make_vision(config, loop=True, pace=True)
         except ImportError as err:
             print(f"emotions run: error: the vision pipeline is not available ({err})", file=sys.stderr)
             return 2
-        app = ExhibitApp(config, vision)
-        return app.run()
+        from edge.kiosk import watchdog
+
+        on_decision = None
+        if config.statistics:
+            from edge.kiosk.stats import StatsRecorder
+
+            on_decision = StatsRecorder(config.statistics_path).on_decision
+        app = ExhibitApp(config, vision, heartbeat=watchdog.default().loop_callback(), on_decision=on_decision)
+        try:
+            return app.run()
+        finally:
+            watchdog.stopping()
     except (ContentError, FontError, RuntimeError, OSError, pygame.error) as err:
         print(f"emotions run: error: {err}", file=sys.stderr)
         return 2

@@ -10,7 +10,7 @@ from dataclasses import asdict, replace
 from pathlib import Path
 
 from edge.labels import EMOTIONS
-from edge.modelfile import CropSpec, ModelSpec
+from edge.modelfile import CropSpec, ModelSpec, read_spec
 
 log = logging.getLogger(__name__)
 
@@ -93,7 +93,7 @@ def convert_model(
         })
         out.write_bytes(embed_spec(tflite, spec))
         info.update(verify=result, flip=flip["tflite"], bench=bench(out, runs=bench_runs), accuracy_ok=ok)
-        info["spec"] = asdict(spec)
+        info["spec"] = asdict(read_spec(out))  # as the edge will see it, weights hash included
         plot_confusion(t["validation"]["confusion_matrix"], out.with_name(f"{out.stem}-confusion.png"),
                        f"{out.name} on validation ({t['validation']['accuracy']:.1%})")
         write_card(out, info)

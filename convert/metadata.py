@@ -23,16 +23,19 @@ def embed_spec(tflite: bytes, spec: ModelSpec) -> bytes:
 
     schema = _schema()
     model = schema.ModelT.InitFromPackedBuf(bytearray(tflite), 0)
-    model.metadata = [m for m in (model.metadata or []) if _name(m) != METADATA_NAME]
-    # An empty placeholder buffer first, so the weight hash is over the final buffer list.
-    placeholder = schema.BufferT()
+    model.metadata = model.metadata or []
+    existing = [m for m in model.metadata if _name(m) == METADATA_NAME]
+    if existing:  # re-embedding: reuse its buffer, so no orphan buffer changes the weight hash
+        placeholder = model.buffers[existing[0].buffer]
+    else:
+        placeholder = schema.BufferT()
+        model.buffers.append(placeholder)
+        entry = schema.MetadataT()
+        entry.name = METADATA_NAME
+        entry.buffer = len(model.buffers) - 1
+        model.metadata.append(entry)
+    # Empty first, so the weight hash is taken over the final buffer list.
     placeholder.data = []
-    model.buffers.append(placeholder)
-    index = len(model.buffers) - 1
-    entry = schema.MetadataT()
-    entry.name = METADATA_NAME
-    entry.buffer = index
-    model.metadata.append(entry)
     packed = _pack(model, schema, flatbuffers)
     buffers, metadata = read_buffers_and_metadata(packed)
     digest = weights_digest(buffers, set(metadata.values()))

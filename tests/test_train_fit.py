@@ -76,16 +76,22 @@ def test_smoke_fit_records_a_run_and_loss_goes_down(tiny_run):
 
 
 def test_interrupt_keeps_checkpoint_and_resume_continues(data, tmp_path):
-    proc = cli("fit", "--preset", "tiny", "--data", str(data), "--epochs", "5", "--name", "r",
+    # Enough epochs that the run is still going when the rival starts and the interrupt lands.
+    proc = cli("fit", "--preset", "tiny", "--data", str(data), "--epochs", "30", "--patience", "99", "--name", "r",
                "--cache-dir", str(tmp_path / "cache"), "--runs-dir", "runs", cwd=tmp_path)
     state_file = tmp_path / "runs" / "r" / "state.json"
     deadline = time.time() + 300
     while time.time() < deadline and not (state_file.exists() and json.loads(state_file.read_text())["epoch"] >= 1):
         time.sleep(0.2)
+    if proc.poll() is None:  # a second trainer on the same run folder is refused while the first runs
+        rival = cli("fit", "--resume", "runs/r", "--cache-dir", str(tmp_path / "cache"), cwd=tmp_path)
+        rival_out, _ = rival.communicate(timeout=300)
+        if proc.poll() is None:
+            assert rival.returncode == 2 and "being trained by another process" in rival_out, rival_out
     proc.send_signal(signal.SIGINT)
     out, _ = proc.communicate(timeout=300)
     stopped_at = json.loads(state_file.read_text())["epoch"]
-    if stopped_at == 5:
+    if stopped_at == 30:
         pytest.skip("training finished before the interrupt landed")
     assert proc.returncode == 130, out
     assert "--resume" in out
@@ -94,12 +100,12 @@ def test_interrupt_keeps_checkpoint_and_resume_continues(data, tmp_path):
     assert resumed.returncode == 0, out2
     assert f"resuming at epoch {stopped_at}" in out2
     epochs = [int(r["epoch"]) for r in history(tmp_path / "runs" / "r")]
-    assert epochs == [1, 2, 3, 4, 5]
+    assert epochs == list(range(1, 31))
     import keras
 
     last = keras.models.load_model(tmp_path / "runs" / "r" / "last.keras")
     steps = json.loads((tmp_path / "runs" / "r" / "config.json").read_text())["train_images"] // 32
-    assert int(last.optimizer.iterations) == 5 * steps  # the optimizer went on from where it stopped
+    assert int(last.optimizer.iterations) == 30 * steps  # the optimizer went on from where it stopped
 
 
 def test_mirrored_strategy_runs_on_two_logical_cpus(data, tmp_path):

@@ -33,6 +33,7 @@ def build_parser() -> argparse.ArgumentParser:
     fit.add_argument("--resume", type=Path, metavar="RUN", help="continue a run folder from its last epoch")
     fit.add_argument("--epochs", type=int, help="override the preset's epoch count (with --resume: re-plan "
                      "the schedule to end there)")
+    fit.add_argument("--patience", type=int, help="early-stopping patience in epochs (overrides the preset)")
     fit.add_argument("--holdout", type=float, default=0.1, help="stratified fraction of train kept for early "
                      "stopping and model choice (default 0.1); validation is only reported")
     fit.add_argument("--seed", type=int, default=1)
@@ -94,6 +95,7 @@ def _dispatch(args) -> int:
             raise FileNotFoundError(f"not a run folder with a checkpoint: {args.resume}")
         options = FitOptions(
             data=args.data, runs_dir=args.runs_dir, holdout=args.holdout, seed=args.seed, epochs=args.epochs,
+            patience=args.patience,
             limit=args.limit, strategy=args.strategy, weights=args.weights, cache_dir=args.cache_dir,
             run_name=args.name,
         )

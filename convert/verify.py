@@ -15,20 +15,25 @@ log = logging.getLogger(__name__)
 MAX_DROP_POINTS = 1.0
 
 
-def tflite_probs(model_path: Path, images: np.ndarray, flip: bool = False, runtime: str | None = None) -> np.ndarray:
+def tflite_probs(model_path: Path, images: np.ndarray, flip: bool | None = None, runtime: str | None = None
+                 ) -> np.ndarray:
     from edge.classify import Classifier, ClassifierOptions
 
     clf = Classifier(ClassifierOptions(model=model_path, threads=2, flip_average=flip, runtime=runtime))
     return clf.predict(images)
 
 
-def verify(model_path: Path, root: Path, keras_path: Path | None = None, cache_dir=None, flip: bool = False,
+def verify(model_path: Path, root: Path, keras_path: Path | None = None, cache_dir=None, flip: bool | None = None,
            peer: bool = False, out: Path | None = None) -> tuple[dict, bool]:
     """Metrics of the .tflite (and the Keras model / the fer peer); ok=False when int8 lost > 1 pt."""
     from train.fit import validation_arrays
 
     val, private, leaked = validation_arrays(root, cache_dir)
-    result: dict = {"model": str(model_path)}
+    from edge.modelfile import read_spec
+
+    if flip is None:  # the inference mode the model file recommends, as the exhibit runs it
+        flip = bool(read_spec(model_path).extra.get("flip_average", False))
+    result: dict = {"model": str(model_path), "flip_average": flip}
     result["tflite"] = evaluation_report(val.labels, tflite_probs(model_path, val.images, flip), private, leaked)
     log.info("tflite: %s", headline(result["tflite"]))
     ok = True

@@ -18,7 +18,8 @@ USER_ERRORS = (ModelFileError, RuntimeUnavailable, DetectorError, SourceError, C
 def add_model_arguments(parser: argparse.ArgumentParser, detector: bool = True) -> None:
     parser.add_argument("--model", type=Path, default=None, help="emotion .tflite (default: the shipped model)")
     parser.add_argument("--threads", type=int, default=1, help="TFLite threads (default 1)")
-    parser.add_argument("--flip", action="store_true", help="average with the mirrored crop (slower, ~+0.5 pt)")
+    parser.add_argument("--flip", action=argparse.BooleanOptionalAction, default=None,
+                        help="average with the mirrored crop (default: as the model file recommends)")
     if detector:
         parser.add_argument("--detector", default="auto", choices=["auto", *DETECTORS], help="face detector")
 

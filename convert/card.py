@@ -27,6 +27,14 @@ def _pct(x: float) -> str:
     return f"{x * 100:.1f} %"
 
 
+def _weak_classes(validation: dict) -> str:
+    weak = [f"{e} {validation['per_class'][e]['recall']:.2f}" for e in EMOTIONS
+            if validation["per_class"][e]["recall"] < 0.55]
+    if not weak:
+        return "- Every class has recall ≥ 0.55 on validation."
+    return f"- Classes this model often misses (recall < 0.55 on validation): {', '.join(weak)}."
+
+
 def write_card(out_model: Path, info: dict) -> tuple[Path, Path]:
     """info: spec, verify result, bench result, training facts. Writes <model>.md and <model>.json."""
     md_path, json_path = out_model.with_suffix(".md"), out_model.with_suffix(".json")
@@ -91,6 +99,7 @@ def write_card(out_model: Path, info: dict) -> tuple[Path, Path]:
         f"`{info['spec']['crop']['detector']}`.",
         "",
         "## Known limits",
+        _weak_classes(v["validation"]),
         LIMITS,
         "",
         "## Intended use",

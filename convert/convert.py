@@ -44,6 +44,18 @@ def training_facts(keras_path: Path) -> dict:
     return facts
 
 
+def bench_in_subprocess(model: Path, runs: int) -> dict:
+    """`emotions-convert bench` in a fresh process: latency and peak RSS as the device sees them,
+    without TensorFlow (loaded here for conversion) inflating the memory figure."""
+    import subprocess
+
+    done = subprocess.run([sys.executable, "-m", "convert.cli", "bench", str(model), "--json", "--runs", str(runs)],
+                          capture_output=True, text=True, timeout=600)
+    if done.returncode != 0:
+        raise ValueError(f"benchmark of {model} failed: {done.stderr.strip().splitlines()[-1:]}")
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
 def convert_model(
     keras_path: Path, root: Path, out: Path, *, mode: str = "int8", calibration_count: int = 700,
     crop_file: Path | None = None, name: str = "emotion", version: str = "1", cache_dir=None,
@@ -76,7 +88,6 @@ def convert_model(
     out.write_bytes(embed_spec(tflite, spec))
     info: dict = {"training": facts, "command": "emotions-convert " + " ".join(shlex.quote(a) for a in sys.argv[1:])}
     if verify_model:
-        from convert.bench import bench
         from convert.card import write_card
         from convert.verify import verify
         from train.plots import plot_confusion
@@ -92,7 +103,8 @@ def convert_model(
             "keras_validation_accuracy": round(result["keras"]["validation"]["accuracy"], 4),
         })
         out.write_bytes(embed_spec(tflite, spec))
-        info.update(verify=result, other_mode=other["tflite"], bench=bench(out, runs=bench_runs), accuracy_ok=ok)
+        info.update(verify=result, other_mode=other["tflite"], bench=bench_in_subprocess(out, bench_runs),
+                    accuracy_ok=ok)
         info["spec"] = asdict(read_spec(out))  # as the edge will see it, weights hash included
         plot_confusion(t["validation"]["confusion_matrix"], out.with_name(f"{out.stem}-confusion.png"),
                        f"{out.name} on validation ({t['validation']['accuracy']:.1%})")

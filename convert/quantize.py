@@ -4,7 +4,8 @@ Int8 is calibrated on a stratified sample of real training faces (never noise: m
 int8 has lost > 5 pt in reported cases). The converter folds BatchNorm into the convolutions.
 Input and output are int8: the kernels are int8 inside, so int8 ends add no ops, and because the
 network rescales raw pixels itself the input scale comes out as exactly 1 with zero-point -128,
-i.e. the edge feeds `pixel - 128` and loses nothing.
+i.e. the edge feeds `pixel - 128` and loses nothing. Measured on the shipped model
+(scripts/measure_io_type.py): int8 ends 1.094 ms, uint8 ends 1.148 ms per face, identical accuracy.
 """
 
 from __future__ import annotations

@@ -166,7 +166,7 @@ def main(args: argparse.Namespace) -> int:
     if seconds <= 0:
         print("emotions soak: error: --minutes/--seconds must be positive", file=sys.stderr)
         return 2
-    if not Path(args.source).exists():
+    if args.source != "demo" and not Path(args.source).exists():  # "demo" = the bundled video
         print(f"emotions soak: error: --source {args.source}: no such file or folder", file=sys.stderr)
         return 2
     try:

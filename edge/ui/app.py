@@ -269,6 +269,32 @@ def make_vision(config: ExhibitConfig, loop: bool = False, pace: bool = False) -
     return Pipeline(parse_source(config.source, loop=loop, pace=pace), classifier, detector=config.detector)
 
 
+def _with_status_log(beat: Callable[[], None], get_app: Callable[[], ExhibitApp], vision: VisionSource,
+                     every_s: float = 10.0) -> Callable[[], None]:
+    """Heartbeat wrapper that logs scene, camera state, faces and the smoothed expression every `every_s`
+    (only labels and numbers: nothing about the image)."""
+    from edge.labels import EMOTIONS
+
+    state = {"since": time.monotonic(), "frames": 0}
+
+    def tick() -> None:
+        beat()
+        state["frames"] += 1
+        now = time.monotonic()
+        if now - state["since"] < every_s:
+            return
+        _, result = vision.latest()
+        seen = "no face"
+        if result is not None and result.smoothed is not None:
+            top = int(result.smoothed.argmax())
+            seen = f"{result.face_count} face(s), looks {EMOTIONS[top]} {result.smoothed[top]:.2f}"
+        log.info("headless: scene %s, camera %s, %s, %.0f FPS", get_app().state_name, vision.state.value, seen,
+                 state["frames"] / (now - state["since"]))
+        state.update(since=now, frames=0)
+
+    return tick
+
+
 def main(args: argparse.Namespace) -> int:
     try:
         config = _load_config(args)
@@ -291,7 +317,10 @@ def main(args: argparse.Namespace) -> int:
             from edge.kiosk.stats import StatsRecorder
 
             on_decision = StatsRecorder(config.statistics_path).on_decision
-        app = ExhibitApp(config, vision, heartbeat=watchdog.default().loop_callback(), on_decision=on_decision)
+        beat = watchdog.default().loop_callback()
+        if os.environ.get("SDL_VIDEODRIVER") == "dummy":  # headless: say what the exhibit sees
+            beat = _with_status_log(beat, lambda: app, vision)
+        app = ExhibitApp(config, vision, heartbeat=beat, on_decision=on_decision)
         try:
             return app.run()
         finally:

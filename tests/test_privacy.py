@@ -22,7 +22,6 @@ MAGIC = {
     b"GIF8": "GIF",
     b"II*\x00": "TIFF",
     b"MM\x00*": "TIFF",
-    b"RIFF": "RIFF (WebP/AVI)",
     b"P5": "PGM",
     b"P6": "PPM",
 }
@@ -37,8 +36,10 @@ def image_like(root: Path) -> list[str]:
         if not path.is_file() or path.is_symlink():
             continue
         with path.open("rb") as f:
-            head = f.read(8)
+            head = f.read(12)
         kind = next((name for magic, name in MAGIC.items() if head.startswith(magic)), None)
+        if head[:4] == b"RIFF" and head[8:12] in (b"WEBP", b"AVI "):  # RIFF WAVE is the generated music
+            kind = f"RIFF {head[8:12].decode().strip()}"
         if kind is None and path.stat().st_size in RAW_SIZES:
             kind = "raw pixel-sized blob"
         if kind:

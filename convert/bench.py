@@ -44,7 +44,7 @@ def bench(model_path: Path, runs: int = 1000, threads: int = 1, peer: bool = Fal
         "peak_rss_mb": peak_rss_mb(),
     }
     if peer:
-        from convert.peer import PeerClassifier, fer_data_dir
+        from edge.peer import PeerClassifier, fer_data_dir
 
         other = PeerClassifier(threads=threads)
         peer_ms = _time(lambda: other.predict_one(crop), runs)

@@ -50,7 +50,7 @@ def verify(model_path: Path, root: Path, keras_path: Path | None = None, cache_d
         log.info("keras:  %s", headline(result["keras"]))
         log.info("tflite vs keras: %+.2f points %s", -drop, "(ok)" if ok else f"(more than {MAX_DROP_POINTS} lost)")
     if peer:
-        from convert.peer import PeerClassifier
+        from edge.peer import PeerClassifier
 
         result["peer"] = evaluation_report(val.labels, PeerClassifier().predict(val.images), private, leaked)
         log.info("peer (fer mini-Xception): %s", headline(result["peer"]))

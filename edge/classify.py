@@ -90,7 +90,8 @@ class Classifier:
             out[i] = self._dequantize(self._interpreter.get_tensor(index_out)[0])
         return out
 
-    def predict(self, crops: np.ndarray) -> np.ndarray:
+    def predict(self, crops: np.ndarray, flip_average: bool | None = None) -> np.ndarray:
+        """`flip_average` None = this classifier's setting (from its options or the model file)."""
         crops = np.asarray(crops)
         if crops.ndim == 2:
             crops = crops[None]
@@ -98,6 +99,6 @@ class Classifier:
         if crops.shape[1:] != (s, s):
             raise ValueError(f"crops must be {s}×{s} grayscale, got {crops.shape[1:]}")
         probs = self._run(self._quantize(crops))
-        if self.flip_average:
+        if self.flip_average if flip_average is None else flip_average:
             probs = (probs + self._run(self._quantize(crops[:, :, ::-1]))) / 2
         return probs

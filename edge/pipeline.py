@@ -4,6 +4,14 @@ the answer is never older than one inference); the UI only reads the slots and n
 
 A camera that fails is closed, reported as CameraState.LOST and reopened with exponential
 back-off (0.5 s … 5 s) until it answers again; a finite source that runs out is ENDED.
+
+On a video stream two costs can be shared between neighbouring frames (`FrameProcessor`):
+- the face box: a visitor moves a few pixels in 33 ms, so while a face is tracked the detector
+  runs on every `detect_every`-th frame and the frames between reuse its boxes (a frame without
+  a tracked face is always detected in full);
+- the mirror averaging: instead of classifying every crop twice, every second frame is
+  classified mirrored, and the temporal smoothing averages the two views.
+A single image (`process`, `emotions classify`) gets neither shortcut.
 """
 
 from __future__ import annotations
@@ -27,28 +35,72 @@ from edge.types import CameraState, Decision, Face, Frame, FrameResult
 log = logging.getLogger(__name__)
 
 
+MIRROR_MODES = ("alternate", "average", "off")
+
+
 @dataclass(frozen=True)
 class PipelineOptions:
     max_faces: int = 3  # classify at most this many (largest/most central first)
+    detect_every: int = 2  # while a face is tracked, run the detector on every N-th frame (1 = every frame)
+    mirror: str = "alternate"  # alternate: every 2nd frame mirrored | average: both views per frame | off
     history_s: float = 6.0  # results kept for decide()
     backoff_s: tuple[float, float] = (0.5, 5.0)  # first and longest wait between reopen attempts
     decide: DecideOptions = DecideOptions()
 
 
 def process(gray: np.ndarray, detector: Detector, classifier, crop: CropSpec, max_faces: int = 3):
-    """Detect, crop and classify one grayscale frame: (faces largest/most central first, stage ms)."""
-    t0 = time.perf_counter()
-    found = detector.detect(gray)[:max_faces]
-    t1 = time.perf_counter()
-    crops = crop_faces(gray, [d.box for d in found], crop, classifier.input_size)
-    t2 = time.perf_counter()
-    probs = classifier.predict(crops) if len(crops) else np.zeros((0, len(classifier.labels)), np.float32)
-    t3 = time.perf_counter()
-    faces = tuple(
-        Face(box=tuple(int(round(v)) for v in d.box), scores=p, detector_score=d.score) for d, p in zip(found, probs)
-    )
-    ms = {"detect": (t1 - t0) * 1e3, "crop": (t2 - t1) * 1e3, "classify": (t3 - t2) * 1e3, "total": (t3 - t0) * 1e3}
-    return faces, ms
+    """Detect, crop and classify one grayscale image on its own (the classifier's own mirror setting):
+    (faces largest/most central first, stage ms)."""
+    mirror = "average" if classifier.flip_average else "off"
+    return FrameProcessor(detector, classifier, crop, max_faces, detect_every=1, mirror=mirror)(gray)
+
+
+class FrameProcessor:
+    """`process` for consecutive frames of one stream, sharing face boxes and mirror views between them
+    (see the module doc). Call it with each new grayscale frame; it returns (faces, stage ms)."""
+
+    def __init__(self, detector: Detector, classifier, crop: CropSpec, max_faces: int = 3, detect_every: int = 2,
+                 mirror: str = "alternate"):
+        if detect_every < 1:
+            raise ValueError(f"detect_every must be ≥ 1, got {detect_every}")
+        if mirror not in MIRROR_MODES:
+            raise ValueError(f"mirror must be one of {', '.join(MIRROR_MODES)}, got {mirror!r}")
+        self.detector, self.classifier, self.crop = detector, classifier, crop
+        self.max_faces, self.detect_every, self.mirror = max_faces, detect_every, mirror
+        self._tracked: list = []  # the last detections, while a face is in view
+        self._tracked_shape: tuple[int, ...] = ()
+        self._age = 0  # frames since the detector last ran
+        self._mirrored = False
+        self.detections = 0  # frames on which the detector ran
+
+    def __call__(self, gray: np.ndarray) -> tuple[tuple[Face, ...], dict[str, float]]:
+        t0 = time.perf_counter()
+        reuse = bool(self._tracked) and self._age < self.detect_every - 1 and gray.shape == self._tracked_shape
+        if reuse:
+            found = self._tracked
+            self._age += 1
+        else:
+            found = self.detector.detect(gray)[: self.max_faces]
+            self._tracked, self._tracked_shape, self._age = found, gray.shape, 0
+            self.detections += 1
+        t1 = time.perf_counter()
+        crops = crop_faces(gray, [d.box for d in found], self.crop, self.classifier.input_size)
+        t2 = time.perf_counter()
+        if not len(crops):
+            probs = np.zeros((0, len(self.classifier.labels)), np.float32)
+        elif self.mirror == "alternate":
+            self._mirrored = not self._mirrored
+            probs = self.classifier.predict(crops[:, :, ::-1] if self._mirrored else crops, flip_average=False)
+        else:
+            probs = self.classifier.predict(crops, flip_average=self.mirror == "average")
+        t3 = time.perf_counter()
+        faces = tuple(
+            Face(box=tuple(int(round(v)) for v in d.box), scores=p, detector_score=d.score)
+            for d, p in zip(found, probs)
+        )
+        ms = {"detect": (t1 - t0) * 1e3, "crop": (t2 - t1) * 1e3, "classify": (t3 - t2) * 1e3,
+              "total": (t3 - t0) * 1e3, "detected": float(not reuse)}
+        return faces, ms
 
 
 class Pipeline:
@@ -72,6 +124,8 @@ class Pipeline:
         self.crop = crop if crop is not None else resolve_crop(classifier.spec.crop, self.detector.name)
         self.smoother = smoother or EmaSmoother()
         self.options = options
+        self.processor = FrameProcessor(self.detector, classifier, self.crop, options.max_faces,
+                                        options.detect_every, options.mirror)
         self._state = CameraState.STARTING
         self.last_error = ""
         self._lock = threading.Lock()
@@ -215,7 +269,7 @@ class Pipeline:
                 self._processed_seq = seen
 
     def _infer(self, frame: Frame) -> FrameResult:
-        faces, ms = process(frame.gray, self.detector, self.classifier, self.crop, self.options.max_faces)
+        faces, ms = self.processor(frame.gray)
         smoothed = self.smoother.update(faces[0].scores if faces else None, frame.timestamp)
         if not faces:
             smoothed = None

@@ -6,12 +6,13 @@ import shutil
 import time
 
 import cv2
+import numpy as np
 import pytest
 
 from edge.camera import ImageFolder, VideoFile
 from edge.classify import Classifier, ClassifierOptions
 from edge.detect import make_detector
-from edge.pipeline import Pipeline, PipelineOptions
+from edge.pipeline import FrameProcessor, Pipeline, PipelineOptions
 from edge.types import CameraState
 
 
@@ -123,7 +124,9 @@ def test_bench_reports_stage_latencies_and_the_peer(capsys, face_video, tiny_mod
     assert report["face_rate"] > 0.5  # 24 of the 30 frames show a face (the source loops)
     if peer:
         assert report["peer_total_ms_median"] > 0
-        assert report["speedup"] == pytest.approx(report["peer_total_ms_median"] / report["total_ms_median"], rel=0.05)
+        assert report["speedup"] == pytest.approx(report["peer_total_ms_mean"] / report["total_ms_mean"], rel=0.05)
+    assert report["detect_every"] == 2 and report["mirror"] == "alternate"
+    assert 0.5 <= report["detector_rate"] < 1  # boxes shared on tracked frames, never on empty ones
 
 
 def test_watch_prints_decisions_until_the_video_ends(capsys, face_video, tiny_model):
@@ -143,3 +146,58 @@ def test_watch_with_a_bad_source_is_one_line(capsys, tiny_model):
     assert main(["watch", "--source", "no-such-thing", "--model", str(tiny_model)]) == 2
     err = capsys.readouterr().err
     assert err.strip().count("\n") == 0 and "unknown --source" in err
+
+
+class CountingDetector:
+    """The real detector, counting how often it runs."""
+
+    def __init__(self):
+        self.inner, self.name, self.calls = make_detector("auto"), "blazeface", 0
+
+    def detect(self, gray):
+        self.calls += 1
+        return self.inner.detect(gray)
+
+
+def _frames(video):
+    with VideoFile(video, pace=False) as source:
+        while (frame := source.read()) is not None:
+            yield frame.gray
+
+
+def test_tracked_face_shares_boxes_and_empty_frames_are_always_detected(face_video, classifier):
+    from edge.crop import resolve_crop
+
+    frames = list(_frames(face_video))
+    counts = {}
+    for every in (1, 2, 3):
+        detector = CountingDetector()
+        crop = resolve_crop(classifier.spec.crop, detector.name)
+        process = FrameProcessor(detector, classifier, crop, detect_every=every, mirror="off")
+        found = [bool(process(gray)[0]) for gray in frames]
+        counts[every] = (detector.calls, sum(found))
+    assert counts[1][0] == len(frames)
+    # the video ends on 6 background frames: those are detected on every frame whatever N is
+    assert counts[1][0] > counts[2][0] > counts[3][0] >= 24 // 3 + 5  # 24 face frames
+    assert abs(counts[2][1] - counts[1][1]) <= 2  # boxes reused one frame late still find the same faces
+
+
+def test_alternate_mirror_averages_the_two_views_over_frames(face_video, classifier):
+    from edge.crop import resolve_crop
+
+    gray = next(g for g in _frames(face_video) if make_detector("auto").detect(g))
+    detector = make_detector("auto")
+    crop = resolve_crop(classifier.spec.crop, detector.name)
+    alternate = FrameProcessor(detector, classifier, crop, detect_every=1, mirror="alternate")
+    first, second = alternate(gray)[0][0].scores, alternate(gray)[0][0].scores
+    average = FrameProcessor(detector, classifier, crop, detect_every=1, mirror="average")(gray)[0][0].scores
+    plain = FrameProcessor(detector, classifier, crop, detect_every=1, mirror="off")(gray)[0][0].scores
+    assert not np.allclose(first, second, atol=1e-4)  # the two frames really saw different views
+    assert np.allclose((first + second) / 2, average, atol=1e-5)
+    assert np.allclose(second, plain, atol=1e-6) or np.allclose(first, plain, atol=1e-6)
+
+
+@pytest.mark.parametrize("kwargs", [{"detect_every": 0}, {"mirror": "sideways"}])
+def test_frame_processor_refuses_bad_options(classifier, kwargs):
+    with pytest.raises(ValueError):
+        FrameProcessor(make_detector("auto"), classifier, classifier.spec.crop, **kwargs)

@@ -39,7 +39,7 @@ class LoopApp:
 def soak(seconds: float, **app_kwargs) -> tuple[int, str]:
     out = io.StringIO()
     code = run_soak(ExhibitConfig(), seconds, report_every=1.0, out=out, make_vision=lambda config: None,
-                    make_app=lambda config, vision, monitor: LoopApp(monitor, **app_kwargs))
+                    make_app=lambda config, vision, monitor, visitor_every: LoopApp(monitor, **app_kwargs))
     return code, out.getvalue()
 
 
@@ -85,5 +85,10 @@ def test_short_real_soak(tmp_path):
     video = make_video(tmp_path / "loop.avi", frames=40)
     out = io.StringIO()
     config = ExhibitConfig(source=str(video), fullscreen=False)
-    code = run_soak(config, 50.0, report_every=10.0, out=out)
-    assert code == 0, out.getvalue()
+    code = run_soak(config, 50.0, report_every=10.0, out=out, visitor_every=2.0)
+    text = out.getvalue()
+    assert code == 0, text
+    summary = text.strip().splitlines()[-1]
+    presses = int(summary.split("presses ")[1].split(",")[0])
+    decisions = int(summary.split("decisions ")[1].split(" ")[0])
+    assert presses >= 15 and decisions >= 1, summary  # the visitor drove the exhibit past Attract

@@ -24,6 +24,24 @@ def add_model_arguments(parser: argparse.ArgumentParser, detector: bool = True) 
         parser.add_argument("--detector", default="auto", choices=["auto", *DETECTORS], help="face detector")
 
 
+def add_stream_arguments(parser: argparse.ArgumentParser) -> None:
+    """Options of the video pipeline (watch, bench): what neighbouring frames may share."""
+    parser.add_argument("--detect-every", type=int, default=2, metavar="N",
+                        help="while a face is tracked, run the detector on every N-th frame (default 2; 1 = all)")
+    parser.add_argument("--mirror", choices=["alternate", "average", "off"], default=None,
+                        help="mirror view: every 2nd frame (alternate, default), both views every frame "
+                        "(average, as --flip), or never (off, as --no-flip)")
+
+
+def pipeline_options(args: argparse.Namespace):
+    from edge.pipeline import PipelineOptions
+
+    if args.detect_every < 1:
+        raise ValueError(f"--detect-every must be ≥ 1, got {args.detect_every}")
+    mirror = args.mirror or {None: "alternate", True: "average", False: "off"}[args.flip]
+    return PipelineOptions(detect_every=args.detect_every, mirror=mirror)
+
+
 def load_classifier(args: argparse.Namespace):
     from edge.classify import DEFAULT_MODEL, Classifier, ClassifierOptions
 

@@ -6,7 +6,14 @@ import argparse
 import json
 import time
 
-from edge.commands._common import USER_ERRORS, add_model_arguments, fail, load_classifier
+from edge.commands._common import (
+    USER_ERRORS,
+    add_model_arguments,
+    add_stream_arguments,
+    fail,
+    load_classifier,
+    pipeline_options,
+)
 from edge.types import CameraState
 
 HELP = "run the camera pipeline headless and print decisions and FPS"
@@ -19,6 +26,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--seconds", type=float, default=0, help="stop after this long (0 = until the source ends)")
     parser.add_argument("--loop", action="store_true", help="repeat a video or image folder")
     add_model_arguments(parser)
+    add_stream_arguments(parser)
 
 
 def main(args: argparse.Namespace) -> int:
@@ -28,8 +36,8 @@ def main(args: argparse.Namespace) -> int:
     try:
         classifier = load_classifier(args)
         source = parse_source(args.source, loop=args.loop, pace=True)
-        pipeline = Pipeline(source, classifier, detector=args.detector)
-    except USER_ERRORS as err:
+        pipeline = Pipeline(source, classifier, detector=args.detector, options=pipeline_options(args))
+    except (*USER_ERRORS, ValueError) as err:
         return fail("watch", err)
     start = time.monotonic()
     last_captured = last_processed = 0

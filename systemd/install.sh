@@ -19,15 +19,22 @@ die() { printf 'install.sh: error: %s\n' "$*" >&2; exit 1; }
 [ -f "$SRC_DIR/edge/__init__.py" ] || die "$SRC_DIR does not look like the project checkout (no edge/)"
 command -v apt-get >/dev/null || die "apt-get not found: this script is for Raspberry Pi OS / Debian"
 
+systemd_running() { [ -d /run/systemd/system ]; }
+
 say "System packages"
 apt-get update
-# picamera2/libcamera come from apt only (not PyPI), hence the venv with --system-site-packages.
-apt-get install -y --no-install-recommends \
-    python3 python3-venv python3-pip \
-    python3-picamera2 python3-libcamera \
-    fonts-dejavu-core \
-    libsdl2-2.0-0 libsdl2-ttf-2.0-0 libsdl2-mixer-2.0-0 libsdl2-image-2.0-0 \
-    alsa-utils
+packages=(python3 python3-venv python3-pip fonts-dejavu-core
+          libsdl2-2.0-0 libsdl2-ttf-2.0-0 libsdl2-mixer-2.0-0 libsdl2-image-2.0-0 alsa-utils)
+# picamera2/libcamera come from the Raspberry Pi OS archive only (not PyPI, not plain Debian), hence
+# the venv with --system-site-packages. Elsewhere the exhibit still runs on USB cameras and videos.
+for pkg in python3-picamera2 python3-libcamera; do
+    if apt-cache show "$pkg" >/dev/null 2>&1; then
+        packages+=("$pkg")
+    else
+        echo "warning: $pkg is not in this system's archives (not Raspberry Pi OS?); USB cameras still work"
+    fi
+done
+apt-get install -y --no-install-recommends "${packages[@]}"
 
 say "Service user '$USER_NAME'"
 if ! id "$USER_NAME" >/dev/null 2>&1; then
@@ -47,9 +54,17 @@ install -d -m 0755 "$PREFIX"
 rm -rf "$PREFIX/src"
 mkdir -p "$PREFIX/src"
 # A copy of the checkout (without git history or training runs): the service never runs from a home dir.
-tar -C "$SRC_DIR" --exclude=.git --exclude=runs --exclude='__pycache__' -cf - . | tar -C "$PREFIX/src" -xf -
+tar -C "$SRC_DIR" --exclude=.git --exclude=.venv --exclude=runs --exclude='__pycache__' --exclude='*.egg-info' \
+    -cf - . | tar -C "$PREFIX/src" -xf -
+# apt's Python, never a pyenv/conda one first on root's PATH: python3-picamera2 is built for it, and
+# the service user must be able to run it.
+SYSTEM_PYTHON=/usr/bin/python3
+if [ -e "$VENV/bin/python" ] && [ "$(readlink -f "$VENV/bin/python")" != "$(readlink -f "$SYSTEM_PYTHON")" ]; then
+    echo "recreating $VENV: it was made with $(readlink -f "$VENV/bin/python"), not $SYSTEM_PYTHON"
+    rm -rf "$VENV"
+fi
 if [ ! -x "$VENV/bin/python" ]; then
-    python3 -m venv --system-site-packages "$VENV"
+    "$SYSTEM_PYTHON" -m venv --system-site-packages "$VENV"
 fi
 # Editable install: the program reads assets/ (model, fonts, content) from $PREFIX/src.
 "$VENV/bin/pip" install --upgrade --disable-pip-version-check -e "$PREFIX/src[edge]"
@@ -78,15 +93,20 @@ except ConfigError as err:
 say "journald limits"
 install -d -m 0755 /etc/systemd/journald.conf.d
 install -m 0644 "$SRC_DIR/systemd/journald-emotions.conf" /etc/systemd/journald.conf.d/emotions.conf
-systemctl restart systemd-journald
+if systemd_running; then systemctl restart systemd-journald; fi
 
 say "systemd service"
 install -m 0644 "$SRC_DIR/systemd/$SERVICE" "/etc/systemd/system/$SERVICE"
-systemctl daemon-reload
+if systemd_running; then systemctl daemon-reload; fi
 systemctl disable getty@tty1.service 2>/dev/null || true
 systemctl enable "$SERVICE"
-systemctl reset-failed "$SERVICE" 2>/dev/null || true
-systemctl restart "$SERVICE"
+if systemd_running; then
+    systemctl reset-failed "$SERVICE" 2>/dev/null || true
+    systemctl restart "$SERVICE"
+else
+    echo "note: systemd is not running here (container or chroot): the service is installed and enabled"
+    echo "      and starts at the next boot"
+fi
 
 say "Done"
 echo "Status:  systemctl status emotions-exhibit"

@@ -119,3 +119,38 @@ def test_module_functions_in_a_real_child_process(listener):
     msgs = receive_all(sock)
     assert msgs[0].startswith("READY=1\nSTATUS=up")
     assert msgs[1:] == ["WATCHDOG=1", "STATUS=ok", "STOPPING=1"]
+
+
+def test_exhibit_under_a_service_manager_is_ready_beats_and_stops_cleanly_on_sigterm(tmp_path):
+    """`emotions run` as systemd runs it: READY=1 after the first frame, WATCHDOG=1 from the loop,
+    and `systemctl stop` (SIGTERM) ends it with exit code 0 and STOPPING=1, not a kill."""
+    import signal
+    import time
+
+    path = tmp_path / "notify.sock"
+    sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+    sock.bind(str(path))
+    env = {**os.environ, "NOTIFY_SOCKET": str(path), "WATCHDOG_USEC": "1000000", "PYTHONPATH": str(ROOT),
+           "SDL_VIDEODRIVER": "dummy", "SDL_AUDIODRIVER": "dummy", "HOME": str(tmp_path)}
+    config = tmp_path / "exhibit.toml"
+    config.write_text("# defaults\n")  # not the machine's /etc/emotions/exhibit.toml
+    proc = subprocess.Popen([sys.executable, "-m", "edge.cli", "run", "--source", "demo", "--config", str(config)],
+                            env=env, cwd=tmp_path,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    messages: list[str] = []
+    try:
+        deadline = time.monotonic() + 90
+        while time.monotonic() < deadline and sum("WATCHDOG=1" in m for m in messages) < 2:
+            time.sleep(0.2)
+            messages += receive_all(sock)
+            assert proc.poll() is None, proc.communicate()[0]
+        proc.send_signal(signal.SIGTERM)
+        out, _ = proc.communicate(timeout=20)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    messages += receive_all(sock)
+    assert messages[0].startswith("READY=1"), messages
+    assert sum(m == "WATCHDOG=1" for m in messages) >= 2
+    assert proc.returncode == 0, out
+    assert messages[-1] == "STOPPING=1" and "SIGTERM: stopping" in out

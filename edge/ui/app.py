@@ -10,7 +10,9 @@ import argparse
 import dataclasses
 import logging
 import os
+import signal
 import sys
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -211,6 +213,10 @@ class ExhibitApp:
         """The main loop at the configured FPS cap; returns the exit code (0 after the staff combination)."""
         self.vision.start()
         gpio = GpioButton() if not self.headless else None
+        # `systemctl stop` sends SIGTERM: finish the frame, stop camera and music, exit 0 (not killed mid-draw).
+        previous_sigterm = None
+        if threading.current_thread() is threading.main_thread():
+            previous_sigterm = signal.signal(signal.SIGTERM, self._on_sigterm)
         start = last = self.clock()
         budget = 1.0 / max(1, self.config.fps_cap)
         try:
@@ -226,11 +232,17 @@ class ExhibitApp:
                 if spent < budget:
                     time.sleep(budget - spent)  # the FPS cap leaves the CPU to the vision pipeline
         finally:
+            if previous_sigterm is not None:
+                signal.signal(signal.SIGTERM, previous_sigterm)
             self.vision.stop()
             self.music.stop()
             if gpio is not None:
                 gpio.close()
         return self.exit_code or 0
+
+    def _on_sigterm(self, _signum: int, _frame: object) -> None:
+        log.info("SIGTERM: stopping")
+        self.exit_code = 0
 
 
 # --- the `emotions run` command -------------------------------------------------------------------

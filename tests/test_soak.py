@@ -69,22 +69,19 @@ def test_logged_error_fails_the_soak():
     assert code == 1 and "1 errors (last: edge.ui.scene: scene crashed" in text, text
 
 
-def test_short_real_soak(tmp_path):
+def test_short_real_soak():
     """About a minute of the full exhibit headless on a looping video: no errors, bounded RSS growth."""
     pytest.importorskip("edge.pipeline", reason="edge.pipeline not available yet")
     app_mod = pytest.importorskip("edge.ui.app", reason="edge.ui.app not available yet")
     model = ROOT / "assets" / "models" / "emotion.tflite"
     if not model.is_file():
         pytest.skip("no shipped model yet (assets/models/emotion.tflite)")
-    from test_recovery import make_video
-
     try:
         app_mod.scene_classes()
     except ModuleNotFoundError as err:
         pytest.skip(f"edge.ui.app not complete yet: {err}")
-    video = make_video(tmp_path / "loop.avi", frames=40)
     out = io.StringIO()
-    config = ExhibitConfig(source=str(video), fullscreen=False)
+    config = ExhibitConfig(source=str(ROOT / "assets" / "demo" / "demo.mp4"), fullscreen=False)  # real faces
     code = run_soak(config, 50.0, report_every=10.0, out=out, visitor_every=2.0)
     text = out.getvalue()
     assert code == 0, text

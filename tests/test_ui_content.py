@@ -96,10 +96,10 @@ def test_fit_text_shrinks_and_wraps_and_reports_overflow():
     cache = TextCache(fonts)
     from edge.ui import widgets
 
-    before = len(widgets.OVERFLOWS)
+    widgets.OVERFLOWS.clear()
     cache.block(text * 20, (100, 30), (0, 0, 0), 40)
-    assert len(widgets.OVERFLOWS) == before + 1
-    del widgets.OVERFLOWS[before:]
+    assert len(widgets.OVERFLOWS) == 1
+    widgets.OVERFLOWS.clear()
 
 
 @pytest.mark.parametrize("lang", LANGUAGES)
@@ -109,3 +109,14 @@ def test_the_font_has_every_character_the_content_uses(lang):
     missing = [c for c, m in zip(chars, fonts.get(24).metrics("".join(chars))) if m is None]
     missing += [c for c, m in zip(chars, fonts.get(24, bold=False).metrics("".join(chars))) if m is None]
     assert missing == []
+
+
+def test_text_cache_stays_within_its_byte_budget():
+    """Texts that change every second (timers) must not grow memory for the whole day."""
+    pygame.font.init()
+    cache = TextCache(Fonts(), budget_bytes=2 * 2**20)
+    for second in range(300):
+        cache.block(f"{second // 60}:{second % 60:02d}", (600, 200), (0, 0, 0), 80)
+        assert cache.bytes <= 2 * 2**20
+    assert 0 < len(cache._items) < 300
+    assert cache.bytes == sum(s.get_pitch() * s.get_height() for s in cache._items.values())

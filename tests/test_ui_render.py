@@ -36,7 +36,7 @@ def test_every_state_renders_at_800x480_without_overflow(lang, caplog):
         small = pygame.transform.scale(app.screen, (80, 48))
         assert len({small.get_at((x, y))[:3] for x in range(80) for y in range(48)}) > 20, label
     assert len(labels) >= 40
-    assert widgets.OVERFLOWS == []
+    assert list(widgets.OVERFLOWS) == []
     assert "failed" not in caplog.text
 
 

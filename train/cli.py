@@ -52,6 +52,15 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument("--no-flip", action="store_true", help="skip the horizontal-flip averaged metrics")
     _data_arg(ev)
 
+    adj = sub.add_parser("adjust", help="fit class-bias offsets on a run's holdout and fold them into "
+                         "RUN/adjusted.keras (validation reported once)")
+    adj.add_argument("run", type=Path)
+    adj.add_argument("--mode", choices=["auto", "prior", "per-class"], default="auto",
+                     help="prior: b = -tau·log(prior); per-class: one offset per class; auto: the better on the "
+                     "holdout (default)")
+    adj.add_argument("--objective", choices=["macro_f1", "balanced"], default="macro_f1")
+    _data_arg(adj)
+
     cmp_ = sub.add_parser("compare", help="table of runs (and a comparison plot)")
     cmp_.add_argument("runs", nargs="+", type=Path)
     cmp_.add_argument("--plot", type=Path, help="write the comparison plot here (default: compare.png)")
@@ -113,6 +122,13 @@ def _dispatch(args) -> int:
         model = keras.models.load_model(args.model)
         evaluate_model(model, root, args.out or args.model.parent, cache_dir=args.cache_dir,
                        flip_tta=not args.no_flip, extra={"model_file": str(args.model)})
+        return 0
+    if args.command == "adjust":
+        from train.adjust import adjust_run
+
+        if not (args.run / "best.keras").exists():
+            raise FileNotFoundError(f"not a run folder with best.keras: {args.run}")
+        adjust_run(args.run, args.data, args.mode, args.objective, args.cache_dir)
         return 0
     if args.command == "compare":
         from train.compare import compare

@@ -33,6 +33,8 @@ class MusicPlayer:
             pygame.mixer.set_num_channels(max(8, pygame.mixer.get_num_channels()))
             self._paths = music_synth.ensure_tracks(folder)
             self.enabled = True
+            for name in self._paths:  # all at start: no stall on a scene change, and memory is known from then on
+                self._sound(name)
         except (pygame.error, OSError) as err:  # no sound card, read-only cache: the exhibit runs silent
             log.warning("music disabled: %s", err)
             self._paths = {}

@@ -8,7 +8,7 @@ thing a Pi does here.
 from __future__ import annotations
 
 import logging
-from collections import OrderedDict
+from collections import OrderedDict, deque
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -24,8 +24,8 @@ INK = (40, 44, 62)
 WHITE = (255, 255, 255)
 PAPER = (250, 247, 240)
 
-# Texts that did not fit even at the smallest size (tests assert this stays empty).
-OVERFLOWS: list[str] = []
+# Texts that did not fit even at the smallest size (tests assert this stays empty); the newest 100.
+OVERFLOWS: deque[str] = deque(maxlen=100)
 
 
 class FontError(Exception):
@@ -89,12 +89,17 @@ def fit_text(fonts: Fonts, text: str, size: tuple[int, int], max_px: int, min_px
 
 
 class TextCache:
-    """LRU cache of rendered text blocks keyed by everything that affects the pixels."""
+    """LRU cache of rendered text blocks keyed by everything that affects the pixels.
 
-    def __init__(self, fonts: Fonts, capacity: int = 400):
+    Bounded by count and by bytes: a full-width title block is ~1 MB, and texts that change every
+    second (counters, timers) would otherwise fill it with hundreds of them over a day.
+    """
+
+    def __init__(self, fonts: Fonts, capacity: int = 400, budget_bytes: int = 16 * 2**20):
         self.fonts = fonts
-        self.capacity = capacity
+        self.capacity, self.budget_bytes = capacity, budget_bytes
         self._items: OrderedDict[tuple, pygame.Surface] = OrderedDict()
+        self.bytes = 0
 
     def block(self, text: str, size: tuple[int, int], color: tuple[int, int, int], max_px: int,
               bold: bool = True, align: str = "center", min_px: int | None = None) -> pygame.Surface:
@@ -115,9 +120,14 @@ class TextCache:
             x = {"left": 0, "right": size[0] - img.get_width()}.get(align, (size[0] - img.get_width()) // 2)
             surf.blit(img, (x, i * line_h))
         self._items[key] = surf
-        if len(self._items) > self.capacity:
-            self._items.popitem(last=False)
+        self.bytes += _surface_bytes(surf)
+        while len(self._items) > 1 and (len(self._items) > self.capacity or self.bytes > self.budget_bytes):
+            self.bytes -= _surface_bytes(self._items.popitem(last=False)[1])
         return surf
+
+
+def _surface_bytes(surf: pygame.Surface) -> int:
+    return surf.get_pitch() * surf.get_height()
 
 
 class Layout:

@@ -1,0 +1,148 @@
+"""Class-bias adjustment fitted on a run's holdout and folded into the model's last layer.
+
+Trained on FER2013's skewed classes (disgust is 1.5 % of train), a softmax classifier rarely
+predicts the rare ones. Adding per-class offsets `b` to its logits moves the decision boundaries
+in their favour. The last layer is Dense + softmax, so `b` goes into that Dense layer's bias: the
+adjusted model is the same size and speed, and its file carries the change with no extra step.
+
+Two ways to choose `b`, both fitted on the run's own holdout (never on validation):
+- `prior`: logit adjustment (Menon et al., 2021), b = -tau * log(class prior). This is one
+  parameter, so it cannot overfit 44 holdout disgust faces.
+- `per-class`: coordinate ascent on each offset. It can fit the objective better but is noisier.
+The objective is macro-F1 by default, or balanced accuracy. Plain accuracy is what the offsets trade
+away, so it is reported too. `emotions-train adjust RUN` writes RUN/adjusted.keras and RUN/adjust.json.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+
+from edge.labels import EMOTIONS
+from train.metrics import summarize
+
+log = logging.getLogger(__name__)
+
+OBJECTIVES: dict[str, Callable[[dict], float]] = {
+    "macro_f1": lambda m: m["macro_f1"],
+    "balanced": lambda m: float(np.mean([c["recall"] for c in m["per_class"].values()])),
+}
+MODES = ("prior", "per-class")
+
+
+def apply_offsets(log_probs: np.ndarray, offsets: np.ndarray) -> np.ndarray:
+    """Probabilities after adding `offsets` to the logits (log-probabilities differ from logits by a
+    per-row constant, which softmax removes)."""
+    z = log_probs + offsets
+    z -= z.max(axis=1, keepdims=True)
+    e = np.exp(z)
+    return e / e.sum(axis=1, keepdims=True)
+
+
+def _score(objective: str, labels: np.ndarray, log_probs: np.ndarray, offsets: np.ndarray) -> float:
+    return OBJECTIVES[objective](summarize(labels, apply_offsets(log_probs, offsets)))
+
+
+def fit_offsets(labels: np.ndarray, probs: np.ndarray, prior: np.ndarray, mode: str = "prior",
+                objective: str = "macro_f1", rounds: int = 3) -> np.ndarray:
+    """Offsets that maximise `objective` of argmax(log p + b) on (labels, probs)."""
+    if mode not in MODES:
+        raise ValueError(f"mode must be one of {', '.join(MODES)}, got {mode!r}")
+    if objective not in OBJECTIVES:
+        raise ValueError(f"objective must be one of {', '.join(OBJECTIVES)}, got {objective!r}")
+    log_probs = np.log(np.clip(probs, 1e-12, 1.0))
+    log_prior = np.log(prior / prior.sum())
+    if mode == "prior":
+        taus = np.round(np.arange(0.0, 1.51, 0.05), 2)
+        scores = [_score(objective, labels, log_probs, -tau * log_prior) for tau in taus]
+        best = int(np.argmax(scores))  # ties go to the smallest tau: the least change
+        return (-taus[best] * log_prior).astype(np.float32)
+    offsets = np.zeros(probs.shape[1], np.float32)
+    grid = np.round(np.arange(-1.5, 2.51, 0.1), 2)
+    best = _score(objective, labels, log_probs, offsets)
+    for _ in range(rounds):
+        improved = False
+        for k in range(len(offsets)):
+            for value in grid:
+                trial = offsets.copy()
+                trial[k] = value
+                score = _score(objective, labels, log_probs, trial)
+                if score > best + 1e-9:
+                    best, offsets, improved = score, trial, True
+        if not improved:
+            break
+    return offsets - offsets.mean()  # only differences matter
+
+
+def fold_into_model(model, offsets: np.ndarray):
+    """A copy of `model` whose last Dense (softmax) layer has `offsets` added to its bias."""
+    import keras
+
+    last = model.layers[-1]
+    if not isinstance(last, keras.layers.Dense) or last.bias is None:
+        raise ValueError(f"the last layer of {model.name} is {type(last).__name__}, not a Dense with a bias")
+    if last.bias.shape[0] != len(offsets):
+        raise ValueError(f"{len(offsets)} offsets for a {last.bias.shape[0]}-class layer")
+    adjusted = keras.models.clone_model(model)
+    adjusted.set_weights(model.get_weights())
+    kernel, bias = adjusted.layers[-1].get_weights()
+    adjusted.layers[-1].set_weights([kernel, bias + offsets.astype(bias.dtype)])
+    return adjusted
+
+
+def adjust_run(run_dir: Path, data: str | None = None, mode: str = "auto", objective: str = "macro_f1",
+               cache_dir: Path | None = None) -> dict:
+    """Fit offsets on RUN's holdout (mode "auto": both ways, the better on the holdout wins), write
+    RUN/adjusted.keras and RUN/adjust.json, and report validation once, for the chosen offsets only."""
+    import keras
+
+    from train.data import load_split, resolve_root, stratified_holdout
+    from train.evaluate import predict
+    from train.fit import validation_arrays
+    from train.metrics import evaluation_report, headline
+
+    config = json.loads((run_dir / "config.json").read_text())
+    if config.get("limit"):
+        raise ValueError(f"{run_dir} was a --limit smoke run; its holdout cannot be rebuilt exactly")
+    flip = bool(config["preset"].get("flip_tta", True))
+    root = resolve_root(data or config.get("data"))
+    model = keras.models.load_model(run_dir / "best.keras")
+    train = load_split(root, "train", cache_dir=cache_dir)
+    holdout = stratified_holdout(train.labels, config["holdout"], config["seed"])
+    prior = train.subset(~holdout).counts().astype(np.float64)
+    hold_probs = predict(model, train.images[holdout], flip=flip)
+    hold_labels = train.labels[holdout]
+    hold_log = np.log(np.clip(hold_probs, 1e-12, 1))
+    candidates = {m: fit_offsets(hold_labels, hold_probs, prior, m, objective) for m in (MODES if mode == "auto"
+                                                                                        else (mode,))}
+    on_holdout = {m: summarize(hold_labels, apply_offsets(hold_log, b)) for m, b in candidates.items()}
+    mode = max(on_holdout, key=lambda m: OBJECTIVES[objective](on_holdout[m]))  # chosen on the holdout only
+    offsets, before, after = candidates[mode], summarize(hold_labels, hold_probs), on_holdout[mode]
+    adjusted = fold_into_model(model, offsets)
+    adjusted.save(run_dir / "adjusted.keras")
+
+    val, private, leaked = validation_arrays(root, cache_dir)
+    report = {
+        "mode": mode, "objective": objective, "flip_tta": flip,
+        "offsets": dict(zip(EMOTIONS, map(float, offsets))),
+        "holdout_before": _brief(before), "holdout_after": _brief(after),
+        "holdout_candidates": {m: _brief(v) for m, v in on_holdout.items()},
+        "validation": evaluation_report(val.labels, predict(adjusted, val.images, flip=flip), private, leaked),
+    }
+    (run_dir / "adjust.json").write_text(json.dumps(report, indent=2))
+    log.info("holdout %s → %s (%s)", _line(before), _line(after), mode)
+    log.info("validation (reported once): %s", headline(report["validation"]))
+    return report
+
+
+def _brief(m: dict) -> dict:
+    return {"accuracy": m["accuracy"], "macro_f1": m["macro_f1"],
+            "recall": {k: v["recall"] for k, v in m["per_class"].items()}}
+
+
+def _line(m: dict) -> str:
+    return f"acc {m['accuracy']:.2%} macro-F1 {m['macro_f1']:.3f} disgust {m['per_class']['disgust']['recall']:.2f}"

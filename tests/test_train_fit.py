@@ -132,6 +132,25 @@ def test_compare_two_runs(tiny_run, data, tmp_path):
     assert plot.stat().st_size > 1000
 
 
+def test_adjust_fits_offsets_on_the_holdout_and_writes_the_adjusted_model(tiny_run, data, tmp_path):
+    import keras
+
+    run, _ = tiny_run
+    proc = cli("adjust", str(run), "--data", str(data), "--cache-dir", str(tmp_path / "cache"), cwd=tmp_path)
+    out, _ = proc.communicate(timeout=600)
+    assert proc.returncode == 0, out
+    report = json.loads((run / "adjust.json").read_text())
+    assert report["mode"] in ("prior", "per-class") and set(report["holdout_candidates"]) == {"prior", "per-class"}
+    chosen = report["holdout_candidates"][report["mode"]]["macro_f1"]
+    assert chosen == max(c["macro_f1"] for c in report["holdout_candidates"].values())  # chosen on the holdout
+    assert report["holdout_after"]["macro_f1"] >= report["holdout_before"]["macro_f1"]
+    assert "accuracy" in report["validation"]["validation"] and "private_test" in report["validation"]
+    offsets = np.array(list(report["offsets"].values()), np.float32)
+    bias = keras.models.load_model(run / "best.keras").layers[-1].get_weights()[1]
+    adjusted = keras.models.load_model(run / "adjusted.keras").layers[-1].get_weights()[1]
+    assert np.allclose(adjusted - bias, offsets, atol=1e-6)
+
+
 def test_cli_errors_are_one_line(tmp_path):
     proc = cli("fit", "--preset", "nope", "--data", str(tmp_path), cwd=tmp_path)
     out, _ = proc.communicate(timeout=120)

@@ -1,0 +1,66 @@
+"""Class-bias offsets: fitted on data where a rare class is under-predicted, they must help it;
+folded into a real Keras model, they must equal adding them to its logits."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from train.adjust import apply_offsets, fit_offsets
+from train.metrics import summarize
+
+
+def skewed_predictions(seed: int = 0, n: int = 10000) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """7 classes, class 1 rare (2 %); a model whose scores for class 1 are systematically too low."""
+    rng = np.random.default_rng(seed)
+    prior = np.array([0.14, 0.02, 0.14, 0.25, 0.17, 0.16, 0.12])
+    labels = rng.choice(7, size=n, p=prior)
+    logits = rng.normal(0, 1, (n, 7))
+    logits[np.arange(n), labels] += 2.0
+    logits[:, 1] -= 2.5  # the bias a skewed training set leaves
+    probs = np.exp(logits) / np.exp(logits).sum(1, keepdims=True)
+    return labels, probs, prior * n
+
+
+@pytest.mark.parametrize("mode", ["prior", "per-class"])
+def test_offsets_raise_macro_f1_and_the_rare_class_on_unseen_data(mode):
+    labels, probs, counts = skewed_predictions(0)
+    offsets = fit_offsets(labels, probs, counts, mode=mode)
+    test_labels, test_probs, _ = skewed_predictions(1)  # fitted on one sample, judged on another
+    before = summarize(test_labels, test_probs)
+    after = summarize(test_labels, apply_offsets(np.log(test_probs), offsets))
+    assert after["macro_f1"] > before["macro_f1"] + 0.02
+    assert after["per_class"]["disgust"]["recall"] > before["per_class"]["disgust"]["recall"] + 0.2
+    assert offsets[1] == offsets.max()  # the rare class is the one pushed up
+
+
+def test_no_bias_needs_no_offsets():
+    rng = np.random.default_rng(3)
+    labels = rng.choice(7, size=3000)
+    logits = rng.normal(0, 1, (3000, 7))
+    logits[np.arange(3000), labels] += 2.0
+    probs = np.exp(logits) / np.exp(logits).sum(1, keepdims=True)
+    offsets = fit_offsets(labels, probs, np.full(7, 1.0), mode="prior")
+    assert np.allclose(offsets, 0)  # uniform prior: log-prior offsets are zero whatever tau is
+
+
+def test_bad_mode_and_objective_are_refused():
+    labels, probs, counts = skewed_predictions()
+    with pytest.raises(ValueError, match="mode"):
+        fit_offsets(labels, probs, counts, mode="magic")
+    with pytest.raises(ValueError, match="objective"):
+        fit_offsets(labels, probs, counts, objective="accuracy!")
+
+
+def test_offsets_folded_into_a_keras_model_equal_adding_them_to_the_logits():
+    pytest.importorskip("tensorflow", reason="folding needs Keras (the train extra)")
+    from train.adjust import fold_into_model
+    from train.models import tiny_cnn
+
+    model = tiny_cnn()
+    x = np.random.default_rng(0).integers(0, 256, (16, 48, 48, 1)).astype(np.float32)
+    offsets = np.array([0.3, 1.2, -0.4, 0.0, -0.2, 0.1, -1.0], np.float32)
+    adjusted = fold_into_model(model, offsets)
+    expected = apply_offsets(np.log(model.predict(x, verbose=0)), offsets)
+    assert np.allclose(adjusted.predict(x, verbose=0), expected, atol=1e-5)
+    assert np.allclose(model.layers[-1].get_weights()[1], 0)  # the original is untouched

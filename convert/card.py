@@ -54,6 +54,7 @@ def write_card(out_model: Path, info: dict) -> tuple[Path, Path]:
         f"- Epochs: {info['training'].get('epochs', '?')} "
         f"(best holdout epoch {info['training'].get('best_epoch', '?')}), training time "
         f"{info['training'].get('train_hours', 0):.2f} h on {info['training'].get('machine', '?')}.",
+        *_adjustment_lines(info["training"].get("adjustment")),
         "",
         "## Accuracy (this file, int8, on the 7,178 FER2013 validation images)",
         "",
@@ -110,3 +111,17 @@ def write_card(out_model: Path, info: dict) -> tuple[Path, Path]:
     ]
     md_path.write_text("\n".join(lines))
     return md_path, json_path
+
+
+def _adjustment_lines(adjust: dict | None) -> list[str]:
+    if not adjust:
+        return []
+    offsets = ", ".join(f"{k} {v:+.2f}" for k, v in adjust["offsets"].items())
+    before, after = adjust["holdout_before"], adjust["holdout_after"]
+    return [
+        f"- Class-bias adjustment (`emotions-train adjust`, {adjust['mode']}, objective {adjust['objective']}): "
+        f"logit offsets {offsets}, fitted on the holdout and folded into the last layer's bias (same size and "
+        f"speed). Holdout: accuracy {_pct(before['accuracy'])} → {_pct(after['accuracy'])}, macro-F1 "
+        f"{before['macro_f1']:.3f} → {after['macro_f1']:.3f}, disgust recall {before['recall']['disgust']:.2f} → "
+        f"{after['recall']['disgust']:.2f}."
+    ]

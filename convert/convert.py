@@ -41,6 +41,11 @@ def training_facts(keras_path: Path) -> dict:
     if state_file.exists():
         state = json.loads(state_file.read_text())
         facts.update(epochs=state["epoch"], best_epoch=state["best_epoch"], train_hours=state["train_seconds"] / 3600)
+    adjust_file = run / "adjust.json"
+    if keras_path.name == "adjusted.keras" and adjust_file.exists():  # made by `emotions-train adjust`
+        adjust = json.loads(adjust_file.read_text())
+        facts["adjustment"] = {k: adjust[k] for k in ("mode", "objective", "offsets", "holdout_before",
+                                                      "holdout_after")}
     return facts
 
 

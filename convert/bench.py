@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-import resource
 import time
 from pathlib import Path
 
 import numpy as np
+
+from edge.memory import peak_rss_mb
 
 
 def _time(fn, runs: int, warmup: int = 50) -> np.ndarray:
@@ -18,10 +19,6 @@ def _time(fn, runs: int, warmup: int = 50) -> np.ndarray:
         fn()
         out[i] = time.perf_counter() - start
     return out * 1000.0
-
-
-def peak_rss_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
 
 
 def bench(model_path: Path, runs: int = 1000, threads: int = 1, peer: bool = False, flip: bool | None = None

@@ -78,8 +78,10 @@ def write_card(out_model: Path, info: dict) -> tuple[Path, Path]:
         flip_on = info["verify"].get("flip_average", False)
         other = info["other_mode"]
         at = lines.index("## Accuracy (this file, int8, on the 7,178 FER2013 validation images)") + 1
-        lines.insert(at, "\nInference mode: " + ("each face averaged with its mirror image (recorded in the file; "
-                                                 "the exhibit runs it so)." if flip_on else "one pass per face."))
+        lines.insert(at, "\nInference mode: " + (
+            "each face averaged with its mirror image (recorded in the file). `emotions classify` does this for "
+            "every image; on a live stream the exhibit mirrors every second frame instead and its smoothing "
+            "averages the two views, for the cost of one pass." if flip_on else "one pass per face."))
         lines.append(f"{'Without' if flip_on else 'With'} horizontal-flip averaging: "
                      f"{_pct(other['validation']['accuracy'])} validation, "
                      f"{_pct(other['private_test']['accuracy'])} PrivateTest.")

@@ -12,9 +12,7 @@ from __future__ import annotations
 
 import argparse
 import json
-import resource
 import time
-from pathlib import Path
 
 import cv2
 import numpy as np
@@ -27,6 +25,7 @@ from edge.commands._common import (
     load_classifier,
     pipeline_options,
 )
+from edge.memory import peak_rss_mb, rss_mb
 
 HELP = "measure per-stage latency, FPS and memory (optionally against the fer package)"
 STAGES = ("capture", "detect", "crop", "classify", "total")
@@ -42,19 +41,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--seconds", type=float, default=5.0, help="with --ui: seconds per scene (default 5)")
     add_model_arguments(parser)
     add_stream_arguments(parser)
-
-
-def rss_mb() -> float:
-    """Current resident set size (MB) from /proc; 0 where unavailable."""
-    try:
-        pages = int(Path("/proc/self/statm").read_text().split()[1])
-    except (OSError, ValueError, IndexError):
-        return 0.0
-    return pages * resource.getpagesize() / 2**20
-
-
-def peak_rss_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux reports KiB
 
 
 class FerPeer:

@@ -121,6 +121,10 @@ def test_compare_two_runs(tiny_run, data, tmp_path):
     proc = cli("fit", "--preset", "tiny", "--data", str(data), "--epochs", "1", "--seed", "2", "--name", "tiny-b",
                "--runs-dir", str(run_a.parent), "--cache-dir", str(tmp_path / "cache"), cwd=tmp_path)
     assert proc.wait(timeout=600) == 0
+    config_a = json.loads((run_a / "config.json").read_text())
+    config_b = json.loads((run_a.parent / "tiny-b" / "config.json").read_text())
+    assert config_b["seed"] == 2 and config_b["holdout_seed"] == config_a["holdout_seed"] == 1  # same holdout
+    assert config_b["holdout_images"] == config_a["holdout_images"]
     plot = tmp_path / "cmp.png"
     proc = cli("compare", str(run_a), str(run_a.parent / "tiny-b"), "--plot", str(plot), cwd=tmp_path)
     out, _ = proc.communicate(timeout=120)

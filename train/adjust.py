@@ -112,7 +112,7 @@ def adjust_run(run_dir: Path, data: str | None = None, mode: str = "auto", objec
     root = resolve_root(data or config.get("data"))
     model = keras.models.load_model(run_dir / "best.keras")
     train = load_split(root, "train", cache_dir=cache_dir)
-    holdout = stratified_holdout(train.labels, config["holdout"], config["seed"])
+    holdout = stratified_holdout(train.labels, config["holdout"], config.get("holdout_seed", config["seed"]))
     prior = train.subset(~holdout).counts().astype(np.float64)
     hold_probs = predict(model, train.images[holdout], flip=flip)
     hold_labels = train.labels[holdout]

@@ -36,7 +36,9 @@ def build_parser() -> argparse.ArgumentParser:
     fit.add_argument("--patience", type=int, help="early-stopping patience in epochs (overrides the preset)")
     fit.add_argument("--holdout", type=float, default=0.1, help="stratified fraction of train kept for early "
                      "stopping and model choice (default 0.1); validation is only reported")
-    fit.add_argument("--seed", type=int, default=1)
+    fit.add_argument("--seed", type=int, default=1, help="initialisation, shuffling and augmentation (default 1)")
+    fit.add_argument("--holdout-seed", type=int, default=1, help="which images form the holdout (default 1); keep "
+                     "it the same for runs that will be compared, ensembled or distilled")
     fit.add_argument("--limit", type=int, help="at most this many training images per class (smoke runs)")
     fit.add_argument("--strategy", choices=["default", "mirrored", "multiworker"], default="default",
                      help="tf.distribute strategy (mirrored uses all GPUs, or two logical CPUs)")
@@ -103,7 +105,8 @@ def _dispatch(args) -> int:
         if args.resume and not (args.resume / "state.json").exists():
             raise FileNotFoundError(f"not a run folder with a checkpoint: {args.resume}")
         options = FitOptions(
-            data=args.data, runs_dir=args.runs_dir, holdout=args.holdout, seed=args.seed, epochs=args.epochs,
+            data=args.data, runs_dir=args.runs_dir, holdout=args.holdout, seed=args.seed,
+            holdout_seed=args.holdout_seed, epochs=args.epochs,
             patience=args.patience,
             limit=args.limit, strategy=args.strategy, weights=args.weights, cache_dir=args.cache_dir,
             run_name=args.name,

@@ -32,7 +32,10 @@ class FitOptions:
     data: str | None
     runs_dir: Path = Path("runs")
     holdout: float = 0.1
-    seed: int = 1
+    seed: int = 1  # initialisation, shuffling, augmentation
+    # Which train images form the holdout. Runs that will be compared, ensembled or distilled share it, so
+    # that no run was trained on another one's holdout.
+    holdout_seed: int = 1
     epochs: int | None = None  # overrides the preset
     patience: int | None = None  # overrides the preset's early-stopping patience
     limit: int | None = None  # use only this many training images per class (smoke runs)
@@ -243,7 +246,7 @@ def prepare_data(options: FitOptions, preset: Preset):
     train = load_split(root, "train", cache_dir=options.cache_dir)
     if options.limit:
         train = _limit_per_class(train, options.limit, options.seed)
-    holdout_mask = stratified_holdout(train.labels, options.holdout, options.seed)
+    holdout_mask = stratified_holdout(train.labels, options.holdout, options.holdout_seed)
     return root, train.subset(~holdout_mask), train.subset(holdout_mask)
 
 
@@ -261,6 +264,7 @@ def fit(preset: Preset, options: FitOptions, resume: Path | None = None) -> Path
 
         preset = _P.from_dict(config["preset"])
         options.holdout, options.seed, options.limit = config["holdout"], config["seed"], config.get("limit")
+        options.holdout_seed = config.get("holdout_seed", config["seed"])  # older runs used one seed for both
         options.data = options.data or config["data"]
         state = json.loads((run_dir / "state.json").read_text())
         if options.epochs and options.epochs != preset.epochs:
@@ -298,6 +302,7 @@ def fit(preset: Preset, options: FitOptions, resume: Path | None = None) -> Path
                 "data": str(root),
                 "holdout": options.holdout,
                 "seed": options.seed,
+                "holdout_seed": options.holdout_seed,
                 "limit": options.limit,
                 "strategy": options.strategy,
                 "train_images": len(train),

@@ -6,13 +6,17 @@ import resource
 from pathlib import Path
 
 
-def rss_mb() -> float:
-    """Resident set size now."""
+def rss_bytes() -> int:
+    """Resident set size now (not the peak: growth is what a leak looks like)."""
     try:
         pages = int(Path("/proc/self/statm").read_text().split()[1])
     except (OSError, ValueError, IndexError):
-        return 0.0
-    return pages * resource.getpagesize() / 2**20
+        return 0
+    return pages * resource.getpagesize()
+
+
+def rss_mb() -> float:
+    return rss_bytes() / 2**20
 
 
 def peak_rss_mb() -> float:

@@ -18,16 +18,12 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TextIO
 
+from edge.memory import rss_bytes
+
 HELP = "run the exhibit headless on a looping video; report RSS, FPS and errors every minute"
 
 MAX_RSS_GROWTH = 0.05
 MIN_FPS_RATIO = 0.8  # last interval vs. first interval
-
-
-def rss_bytes() -> int:
-    """Resident set size now (not the peak: growth is what a leak looks like)."""
-    with open("/proc/self/statm") as f:
-        return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
 
 
 class ErrorCounter(logging.Handler):

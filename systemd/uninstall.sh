@@ -12,14 +12,20 @@ case "${1:-}" in
 esac
 [ "$(id -u)" -eq 0 ] || { echo "uninstall.sh: error: run as root: sudo $0" >&2; exit 1; }
 
+systemd_running() { [ -d /run/systemd/system ]; }  # not in a container or chroot
+
 if [ -f "/etc/systemd/system/$SERVICE" ]; then
-    systemctl disable --now "$SERVICE" || true
+    if systemd_running; then systemctl disable --now "$SERVICE" || true; else systemctl disable "$SERVICE" || true; fi
     rm -f "/etc/systemd/system/$SERVICE"
 fi
 rm -f /etc/systemd/journald.conf.d/emotions.conf
-systemctl daemon-reload
-systemctl restart systemd-journald || true
-systemctl enable --now getty@tty1.service || true
+if systemd_running; then
+    systemctl daemon-reload
+    systemctl restart systemd-journald || true
+    systemctl enable --now getty@tty1.service || true
+else
+    systemctl enable getty@tty1.service 2>/dev/null || true
+fi
 rm -rf /opt/emotions
 
 if [ "$PURGE" = yes ]; then

@@ -125,7 +125,7 @@ def adjust_run(run_dir: Path, data: str | None = None, mode: str = "auto", objec
     adjusted = fold_into_model(model, offsets)
     adjusted.save(run_dir / "adjusted.keras")
 
-    val, private, leaked = validation_arrays(root, cache_dir)
+    val, private, leaked = validation_arrays(root, cache_dir, train)  # train is loaded already
     report = {
         "mode": mode, "objective": objective, "flip_tta": flip,
         "offsets": dict(zip(EMOTIONS, map(float, offsets))),

@@ -366,8 +366,10 @@ def fit(preset: Preset, options: FitOptions, resume: Path | None = None) -> Path
     return run_dir
 
 
-def validation_arrays(root: Path, cache_dir: Path | None = None):
-    """Validation split plus the PrivateTest and leaked-duplicate masks."""
-    train = load_split(root, "train", cache_dir=cache_dir)
+def validation_arrays(root: Path, cache_dir: Path | None = None, train: Split | None = None):
+    """Validation split plus the PrivateTest and leaked-duplicate masks (`train`: the train split, if the
+    caller has it loaded already)."""
+    if train is None:
+        train = load_split(root, "train", cache_dir=cache_dir)
     val = load_split(root, "validation", cache_dir=cache_dir)
     return val, val.private_test, leaked_mask(train.images, val.images)

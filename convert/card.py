@@ -99,7 +99,9 @@ def write_card(out_model: Path, info: dict) -> tuple[Path, Path]:
         f"- Output: probabilities for {', '.join(EMOTIONS)}.",
         f"- Face crop: square of side {info['spec']['crop']['scale']:.3f} × max(box w, h), centre shifted by "
         f"({info['spec']['crop']['dx']:+.3f} w, {info['spec']['crop']['dy']:+.3f} h), fitted for detector "
-        f"`{info['spec']['crop']['detector']}`.",
+        f"`{info['spec']['crop']['detector']}`"
+        + ("; where the detector gives eyes, nose and mouth, the centre is placed from them instead (a fitted "
+           "linear map, `keypoint_centre` in the metadata)." if info["spec"]["crop"].get("keypoint_centre") else "."),
         "",
         "## Known limits",
         _weak_classes(v["validation"]),

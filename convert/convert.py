@@ -23,7 +23,7 @@ def load_crop(path: Path | None) -> CropSpec:
         log.warning("no crop calibration at %s: using the identity crop", path)
         return CropSpec()
     data = json.loads(path.read_text())
-    return CropSpec(**{k: data[k] for k in ("scale", "dx", "dy", "detector") if k in data})
+    return CropSpec.from_dict(data)
 
 
 def training_facts(keras_path: Path) -> dict:

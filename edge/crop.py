@@ -39,17 +39,19 @@ def crop_square(gray: np.ndarray, cx: float, cy: float, side: float, size: int) 
     return cv2.resize(inner, (size, size), interpolation=interp)
 
 
-def crop_face(gray: np.ndarray, box: tuple[float, float, float, float], spec: CropSpec, size: int = 48) -> np.ndarray:
-    """The model input for one detector box (x, y, w, h)."""
-    cx, cy, side = spec.apply(box)
+def crop_face(gray: np.ndarray, box: tuple[float, float, float, float], spec: CropSpec, size: int = 48,
+              keypoints=()) -> np.ndarray:
+    """The model input for one detector box (x, y, w, h) and its keypoints, if any."""
+    cx, cy, side = spec.apply(box, keypoints)
     return crop_square(gray, cx, cy, side, size)
 
 
-def crop_faces(gray: np.ndarray, boxes, spec: CropSpec, size: int = 48) -> np.ndarray:
-    """(N, size, size) uint8 crops for N boxes (N may be 0)."""
-    out = np.empty((len(boxes), size, size), np.uint8)
-    for i, box in enumerate(boxes):
-        out[i] = crop_face(gray, box, spec, size)
+def crop_faces(gray: np.ndarray, detections, spec: CropSpec, size: int = 48) -> np.ndarray:
+    """(N, size, size) uint8 crops for N detections (N may be 0): `Detection`s, or bare (x, y, w, h) boxes."""
+    out = np.empty((len(detections), size, size), np.uint8)
+    for i, d in enumerate(detections):
+        box, keypoints = (d.box, d.keypoints) if hasattr(d, "box") else (d, ())
+        out[i] = crop_face(gray, box, spec, size, keypoints)
     return out
 
 
@@ -67,6 +69,6 @@ def resolve_crop(model_crop: CropSpec, detector: str, calibration: Path = CALIBR
     except (OSError, ValueError):
         fitted = None
     if fitted:
-        return CropSpec(**{k: fitted[k] for k in ("scale", "dx", "dy", "detector")})
+        return CropSpec.from_dict(fitted)
     log.warning("no crop calibration for detector %r; using the model's (%s)", detector, model_crop.detector)
     return model_crop

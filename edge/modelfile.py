@@ -32,17 +32,44 @@ class CropSpec:
     The crop is a square of side `scale * max(w, h)` centred at the box centre moved by
     (`dx` * w, `dy` * h). The defaults frame like FER2013 for a tight face box; the calibrated
     values are fitted from data for the shipped detector and stored in the model file.
+
+    A detector that also finds facial keypoints (BlazeFace: eyes, nose tip, mouth first) can place
+    the centre better than the box edges do: `keypoint_centre` is then a fitted linear map (9 rows
+    of (x, y)) from the first four keypoints, relative to the box centre in units of the box side
+    and followed by a 1, to the centre's offset in the same units. Empty means box only.
     """
 
     scale: float = 1.0
     dx: float = 0.0
     dy: float = 0.0
     detector: str = "none"  # which detector the calibration was fitted for
+    keypoint_centre: tuple[tuple[float, float], ...] = ()
 
-    def apply(self, box: tuple[float, float, float, float]) -> tuple[float, float, float]:
-        """Detector box (x, y, w, h) → crop (centre x, centre y, side)."""
+    KEYPOINTS = 4  # eyes, nose tip, mouth: the ears swing with head turns and predict worse
+
+    @classmethod
+    def from_dict(cls, data: dict) -> CropSpec:
+        """From a calibration file or metadata entry; unknown keys (fit statistics) are ignored."""
+        return cls(**{k: data[k] for k in cls.__dataclass_fields__ if k in data})
+
+    def __post_init__(self):
+        rows = tuple(tuple(float(v) for v in row) for row in self.keypoint_centre)  # JSON gives lists
+        if rows and (len(rows) != 2 * self.KEYPOINTS + 1 or any(len(r) != 2 for r in rows)):
+            raise ValueError(f"keypoint_centre needs {2 * self.KEYPOINTS + 1} rows of 2 numbers, got {len(rows)}")
+        object.__setattr__(self, "keypoint_centre", rows)
+
+    def apply(self, box: tuple[float, float, float, float], keypoints=()) -> tuple[float, float, float]:
+        """Detector box (x, y, w, h) and optional keypoints ((x, y), …) → crop (centre x, centre y, side)."""
         x, y, w, h = box
-        return x + w / 2 + self.dx * w, y + h / 2 + self.dy * h, self.scale * max(w, h)
+        side = max(w, h)
+        cx, cy = x + w / 2, y + h / 2
+        if self.keypoint_centre and len(keypoints) >= self.KEYPOINTS and side > 0:
+            rel = [v for kx, ky in keypoints[: self.KEYPOINTS] for v in ((kx - cx) / side, (ky - cy) / side)]
+            rel.append(1.0)
+            ox = sum(r * c[0] for r, c in zip(rel, self.keypoint_centre))
+            oy = sum(r * c[1] for r, c in zip(rel, self.keypoint_centre))
+            return cx + ox * side, cy + oy * side, self.scale * side
+        return cx + self.dx * w, cy + self.dy * h, self.scale * side
 
 
 @dataclass(frozen=True)
@@ -73,7 +100,7 @@ class ModelSpec:
             raise ValueError(f"metadata schema {data.get('schema')!r}, this program reads {SPEC_SCHEMA}")
         data["labels"] = tuple(data["labels"])
         data["pixel_range"] = tuple(data["pixel_range"])
-        data["crop"] = CropSpec(**data.get("crop", {}))
+        data["crop"] = CropSpec.from_dict(data.get("crop", {}))
         known = set(cls.__dataclass_fields__)
         return cls(**{k: v for k, v in data.items() if k in known})
 

@@ -82,7 +82,7 @@ class FrameProcessor:
             found = self.detector.detect(gray)[: self.max_faces]
             self._tracked, self._tracked_shape, self._age = found, gray.shape, 0
         t1 = time.perf_counter()
-        crops = crop_faces(gray, [d.box for d in found], self.crop, self.classifier.input_size)
+        crops = crop_faces(gray, found, self.crop, self.classifier.input_size)
         t2 = time.perf_counter()
         if not len(crops):
             probs = np.zeros((0, len(self.classifier.labels)), np.float32)

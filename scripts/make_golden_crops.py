@@ -34,7 +34,7 @@ def main(min_confidence: float = 0.6, per_face_gap: int = 10) -> None:
         faces = detector.detect(gray)
         if not faces or index - last_saved < per_face_gap:
             continue
-        face = crop_faces(gray, [faces[0].box], crop, clf.input_size)[0]
+        face = crop_faces(gray, faces[:1], crop, clf.input_size)[0]
         probs = clf.predict(face)[0]
         if probs.max() >= min_confidence:
             cv2.imwrite(str(OUT / f"{clf.labels[int(probs.argmax())]}_{written}.png"), face)

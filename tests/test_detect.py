@@ -21,6 +21,34 @@ def test_finds_the_astronaut(name, astronaut_gray):
     assert 60 < w < 200
 
 
+def test_blazeface_keypoints_sit_on_the_astronauts_face(astronaut_gray):
+    face = make_detector("blazeface").detect(astronaut_gray)[0]
+    x, y, w, h = face.box
+    assert len(face.keypoints) == 6 and all(x <= kx <= x + w and y <= ky <= y + h for kx, ky in face.keypoints[:4])
+    (rex, rey), (lex, ley), (nx, ny), (mx, my) = face.keypoints[:4]
+    assert rex < nx < lex  # her right eye is on the image's left
+    assert max(rey, ley) < ny < my  # eyes above the nose tip, the nose above the mouth
+    assert 20 < lex - rex < 0.6 * w
+
+
+def test_zoomed_fallback_maps_keypoints_back_to_the_frame(astronaut_gray):
+    import cv2
+
+    # the astronaut small in the middle of a big dark frame: found only by the zoomed second look
+    frame = np.zeros((960, 1280), np.uint8)
+    frame[260:700, 420:860] = cv2.resize(astronaut_gray, (440, 440), interpolation=cv2.INTER_AREA)
+    detector = make_detector("blazeface")
+    detector.zoom_fallback = False
+    assert detector.detect(frame) == []
+    detector.zoom_fallback = True
+    found = detector.detect(frame)
+    assert found
+    x, y, w, h = found[0].box
+    assert 420 + 440 * 160 / 512 < x + w / 2 < 420 + 440 * 280 / 512  # the face, in frame pixels
+    assert 260 + 440 * 50 / 512 < y + h / 2 < 260 + 440 * 200 / 512
+    assert all(x <= kx <= x + w and y <= ky <= y + h for kx, ky in found[0].keypoints[:4])
+
+
 @pytest.mark.parametrize("photo", ["brick", "grass", "gravel", "moon", "immunohistochemistry", "coins"])
 def test_blazeface_sees_no_face_in_photos_without_one(photo):
     # Textured photos only: on busy scenes (skimage's coffee, rocket, hubble_deep_field) BlazeFace

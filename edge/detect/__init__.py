@@ -27,6 +27,9 @@ class DetectorError(Exception):
 class Detection:
     box: tuple[float, float, float, float]  # x, y, w, h in pixels of the image given to detect()
     score: float = 1.0
+    # (x, y) pixels of facial landmarks when the detector finds them (BlazeFace: right eye, left
+    # eye, nose tip, mouth, right ear, left ear); empty for Haar
+    keypoints: tuple[tuple[float, float], ...] = ()
 
 
 class Detector(Protocol):

@@ -4,8 +4,9 @@ The model (assets/models/face_detection_short_range.tflite, Apache-2.0, see its 
 128×128 RGB image in [-1, 1] and answers, for each of 896 fixed anchors, a box regression
 (16 numbers: centre offset, size, 6 keypoints) and a face logit. We rebuild the anchor grid the
 model was trained with (SSD layout, strides 8/16/16/16, all anchors of unit size), decode the
-boxes and merge overlapping ones with weighted NMS (the average of a cluster, weighted by
-score, is steadier from frame to frame than the single best box).
+boxes and their keypoints (the crop centre is placed from eyes, nose and mouth) and merge
+overlapping ones with weighted NMS (the average of a cluster, weighted by score, is steadier from
+frame to frame than the single best box).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from edge.runtime import select_runtime
 
 MODEL_PATH = Path(__file__).resolve().parents[2] / "assets" / "models" / "face_detection_short_range.tflite"
 INPUT = 128
+KEYPOINTS = 6
 
 
 def make_anchors(size: int = INPUT, strides: tuple[int, ...] = (8, 16, 16, 16)) -> np.ndarray:
@@ -53,6 +55,12 @@ def decode(raw: np.ndarray, anchors: np.ndarray, size: int = INPUT) -> np.ndarra
     return np.stack([cx - w / 2, cy - h / 2, cx + w / 2, cy + h / 2], axis=1)
 
 
+def decode_keypoints(raw: np.ndarray, anchors: np.ndarray, size: int = INPUT) -> np.ndarray:
+    """Regressions (N, 16) → keypoints (N, 6, 2) normalised to the model input: offsets from the
+    anchor centre, like the box centre (right eye, left eye, nose tip, mouth, right ear, left ear)."""
+    return raw[:, 4:16].reshape(-1, KEYPOINTS, 2) / size + anchors[:, None, :]
+
+
 def iou(box: np.ndarray, boxes: np.ndarray) -> np.ndarray:
     x1, y1 = np.maximum(box[0], boxes[:, 0]), np.maximum(box[1], boxes[:, 1])
     x2, y2 = np.minimum(box[2], boxes[:, 2]), np.minimum(box[3], boxes[:, 3])
@@ -64,7 +72,8 @@ def iou(box: np.ndarray, boxes: np.ndarray) -> np.ndarray:
 
 def weighted_nms(boxes: np.ndarray, scores: np.ndarray, threshold: float = 0.3) -> list[tuple[np.ndarray, float]]:
     """Clusters of boxes overlapping the best remaining one by more than `threshold` IoU,
-    each merged into its score-weighted mean box with the best score."""
+    each merged into its score-weighted mean box with the best score. Columns after the first
+    four (x1, y1, x2, y2) ride along and are averaged the same way (keypoints)."""
     order = np.argsort(-scores)
     boxes, scores = boxes[order], scores[order]
     out = []
@@ -124,12 +133,14 @@ class BlazeFace:
             return []
         raw = self._interp.get_tensor(self._reg)[0][keep]
         scores = 1 / (1 + np.exp(-np.clip(logits[keep], -100, 100)))
-        boxes = decode(raw, self.anchors[keep]) * INPUT
+        anchors = self.anchors[keep]
+        boxes = np.concatenate([decode(raw, anchors), decode_keypoints(raw, anchors).reshape(-1, 2 * KEYPOINTS)], 1)
         found = []
-        for (x1, y1, x2, y2), score in weighted_nms(boxes, scores, self.nms_iou):
-            x1, x2 = (x1 - ox) / s, (x2 - ox) / s
-            y1, y2 = (y1 - oy) / s, (y2 - oy) / s
-            found.append(Detection((float(x1), float(y1), float(x2 - x1), float(y2 - y1)), score))
+        for merged, score in weighted_nms(boxes * INPUT, scores, self.nms_iou):
+            xs, ys = (merged[0::2] - ox) / s, (merged[1::2] - oy) / s  # back to frame pixels
+            x1, y1, x2, y2 = xs[0], ys[0], xs[1], ys[1]
+            keypoints = tuple((float(x), float(y)) for x, y in zip(xs[2:], ys[2:]))
+            found.append(Detection((float(x1), float(y1), float(x2 - x1), float(y2 - y1)), score, keypoints))
         return found
 
     def detect(self, gray: np.ndarray) -> list[Detection]:
@@ -145,7 +156,8 @@ class BlazeFace:
                 continue
             x0, y0 = (w - side) // 2, (h - side) // 2
             found = [
-                Detection((d.box[0] + x0, d.box[1] + y0, d.box[2], d.box[3]), d.score)
+                Detection((d.box[0] + x0, d.box[1] + y0, d.box[2], d.box[3]), d.score,
+                          tuple((kx + x0, ky + y0) for kx, ky in d.keypoints))
                 for d in self._run(gray[y0 : y0 + side, x0 : x0 + side])
             ]
         return rank(found, (w, h))

@@ -157,6 +157,51 @@ def test_adjust_fits_offsets_on_the_holdout_and_writes_the_adjusted_model(tiny_r
     assert np.allclose(adjusted - bias, offsets, atol=1e-6)
 
 
+def test_distillation_learns_from_a_teacher_and_resumes_with_its_cached_targets(tiny_run, data, tmp_path):
+    teacher, _ = tiny_run
+    common = ("--cache-dir", str(tmp_path / "cache"))
+    proc = cli("fit", "--preset", "tiny", "--data", str(data), "--epochs", "2", "--teachers", str(teacher),
+               "--name", "student", "--runs-dir", "runs", *common, cwd=tmp_path)
+    out, _ = proc.communicate(timeout=600)
+    assert proc.returncode == 0, out
+    run = tmp_path / "runs" / "student"
+    config = json.loads((run / "config.json").read_text())
+    assert config["teachers"] == [str(teacher / "best.keras")]
+    assert "computing teacher targets: 1 teachers" in out and "distilling from 1 teachers, weight 0.70" in out
+    with np.load(run / "teacher_targets.npz") as saved:
+        probs = saved["probs"].astype(np.float32)
+    assert probs.shape == (config["train_images"], 7)
+    assert np.allclose(probs.sum(axis=1), 1, atol=1e-2) and probs.std(axis=0).max() > 0  # real, varying answers
+    resumed = cli("fit", "--resume", str(run), "--epochs", "3", *common, cwd=tmp_path)
+    out2, _ = resumed.communicate(timeout=600)
+    assert resumed.returncode == 0, out2
+    assert "distilling from 1 teachers" in out2 and "computing teacher targets" not in out2  # the cache was used
+    assert [int(r["epoch"]) for r in history(run)] == [1, 2, 3]
+
+
+def test_a_teacher_that_saw_the_holdout_is_refused(tiny_run, data, tmp_path):
+    teacher, _ = tiny_run
+    proc = cli("fit", "--preset", "tiny", "--data", str(data), "--teachers", str(teacher), "--holdout-seed", "2",
+               "--runs-dir", "runs", "--cache-dir", str(tmp_path / "cache"), cwd=tmp_path)
+    out, _ = proc.communicate(timeout=300)
+    assert proc.returncode == 2 and "has seen this run's holdout images" in out and "Traceback" not in out
+    proc = cli("fit", "--preset", "tiny", "--data", str(data), "--teachers", str(tmp_path / "nowhere"),
+               "--runs-dir", "runs", "--cache-dir", str(tmp_path / "cache"), cwd=tmp_path)
+    out, _ = proc.communicate(timeout=300)
+    assert proc.returncode == 2 and "teacher not found" in out
+
+
+def test_mixed_targets_blend_labels_and_teachers():
+    from train.distill import mixed_targets
+
+    teachers = np.array([[0.1, 0.6, 0.3], [0.5, 0.25, 0.25]], np.float32)
+    mixed = mixed_targets(np.array([1, 2]), teachers, 0.7)
+    assert np.allclose(mixed, [[0.07, 0.72, 0.21], [0.35, 0.175, 0.475]])
+    assert np.allclose(mixed_targets(np.array([1, 2]), teachers, 0.0), [[0, 1, 0], [0, 0, 1]])
+    with pytest.raises(ValueError, match="distill_weight"):
+        mixed_targets(np.array([0]), teachers[:1], 1.5)
+
+
 def test_cli_errors_are_one_line(tmp_path):
     proc = cli("fit", "--preset", "nope", "--data", str(tmp_path), cwd=tmp_path)
     out, _ = proc.communicate(timeout=120)

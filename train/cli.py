@@ -45,6 +45,9 @@ def build_parser() -> argparse.ArgumentParser:
     fit.add_argument("--weights", help="local ImageNet weights file for the seed-9 MobileNetV2 backbone")
     fit.add_argument("--runs-dir", type=Path, default=Path("runs"), help="where run folders go (default runs/)")
     fit.add_argument("--name", help="run folder name (default: timestamp-preset)")
+    fit.add_argument("--teachers", nargs="+", type=Path, default=(), metavar="RUN",
+                     help="distil: mix these runs' (or .keras files') averaged probabilities into the target "
+                     "(weight: the preset's distill_weight); they must share this run's --holdout-seed")
     _data_arg(fit)
 
     ev = sub.add_parser("evaluate", help="metrics of a saved .keras model on the validation split")
@@ -109,7 +112,7 @@ def _dispatch(args) -> int:
             holdout_seed=args.holdout_seed, epochs=args.epochs,
             patience=args.patience,
             limit=args.limit, strategy=args.strategy, weights=args.weights, cache_dir=args.cache_dir,
-            run_name=args.name,
+            run_name=args.name, teachers=tuple(args.teachers),
         )
         fit(get_preset(args.preset), options, resume=args.resume)
         return 0

@@ -43,6 +43,7 @@ class FitOptions:
     weights: str | None = None  # local backbone weights (seed-9)
     cache_dir: Path | None = None
     run_name: str | None = None
+    teachers: tuple[Path, ...] = ()  # distil from these runs / .keras files (train/distill.py)
 
 
 def balanced_class_weights(labels: np.ndarray, n_classes: int) -> np.ndarray:
@@ -83,7 +84,8 @@ def split_logical_cpus(count: int) -> None:
     tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * count)
 
 
-def make_dataset(split: Split, preset: Preset, *, training: bool, seed: int, sample_weights=None):
+def make_dataset(split: Split, preset: Preset, *, training: bool, seed: int, sample_weights=None, targets=None):
+    """Batches of (image, target[, weight]); `targets` (N, classes) replaces the one-hot labels (distillation)."""
     import tensorflow as tf
 
     from edge.labels import EMOTIONS
@@ -91,7 +93,7 @@ def make_dataset(split: Split, preset: Preset, *, training: bool, seed: int, sam
 
     n_classes = len(EMOTIONS)
     x = split.images[..., None]
-    y = np.eye(n_classes, dtype=np.float32)[split.labels]
+    y = np.eye(n_classes, dtype=np.float32)[split.labels] if targets is None else targets.astype(np.float32)
     items = (x, y) if sample_weights is None else (x, y, sample_weights[split.labels].astype(np.float32))
     ds = tf.data.Dataset.from_tensor_slices(items)
     if training:
@@ -266,6 +268,7 @@ def fit(preset: Preset, options: FitOptions, resume: Path | None = None) -> Path
         options.holdout, options.seed, options.limit = config["holdout"], config["seed"], config.get("limit")
         options.holdout_seed = config.get("holdout_seed", config["seed"])  # older runs used one seed for both
         options.data = options.data or config["data"]
+        options.teachers = tuple(Path(t) for t in config.get("teachers", []))
         state = json.loads((run_dir / "state.json").read_text())
         if options.epochs and options.epochs != preset.epochs:
             # A deliberate change of plan (e.g. the session is shorter than hoped): the schedule is
@@ -294,6 +297,7 @@ def fit(preset: Preset, options: FitOptions, resume: Path | None = None) -> Path
     root, train, holdout = prepare_data(options, preset)
     n_classes = int(train.labels.max()) + 1
     weights = balanced_class_weights(train.labels, 7) if preset.class_weight else None
+    teachers = _checked_teachers(options)
     if not resume:
         _atomic_json(
             run_dir / "config.json",
@@ -308,6 +312,7 @@ def fit(preset: Preset, options: FitOptions, resume: Path | None = None) -> Path
                 "train_images": len(train),
                 "holdout_images": len(holdout),
                 "class_weights": None if weights is None else weights.round(4).tolist(),
+                "teachers": [str(t) for t in teachers],
                 "started": datetime.now(UTC).isoformat(timespec="seconds"),
                 "machine": machine_info(),
             },
@@ -330,7 +335,15 @@ def fit(preset: Preset, options: FitOptions, resume: Path | None = None) -> Path
                 log.info("cosine schedule now ends at epoch %d", preset.epochs)
         else:
             model = build_model(preset, steps, options.weights)
-    train_ds = make_dataset(train, preset, training=True, seed=options.seed + state["epoch"], sample_weights=weights)
+    targets = None
+    if teachers:
+        from train.distill import mixed_targets, teacher_targets
+
+        targets = mixed_targets(train.labels, teacher_targets(run_dir, teachers, train.images, train.labels),
+                                preset.distill_weight)
+        log.info("distilling from %d teachers, weight %.2f", len(teachers), preset.distill_weight)
+    train_ds = make_dataset(train, preset, training=True, seed=options.seed + state["epoch"], sample_weights=weights,
+                            targets=targets)
     holdout_ds = make_dataset(holdout, preset, training=False, seed=options.seed) if len(holdout) else None
     if state["epoch"] >= preset.epochs:
         log.info("all %d epochs done already", preset.epochs)
@@ -364,6 +377,19 @@ def fit(preset: Preset, options: FitOptions, resume: Path | None = None) -> Path
     log.info("done %s: %d epochs in %s; %s", run_dir, state["epoch"], _hms(state["train_seconds"]),
              headline(report["plain"]))
     return run_dir
+
+
+def _checked_teachers(options: FitOptions) -> list[Path]:
+    """The teacher model files, each checked to share this run's holdout (see train/distill.py)."""
+    from train.distill import check_teacher_holdout, resolve_teacher
+
+    teachers = [resolve_teacher(t) for t in options.teachers]
+    for teacher in teachers:
+        check_teacher_holdout(teacher, options.holdout, options.holdout_seed)
+    if teachers and options.limit:
+        raise ValueError("--limit and --teachers together: a teacher trained on all images has seen the "
+                         "holdout of a --limit run")
+    return teachers
 
 
 def validation_arrays(root: Path, cache_dir: Path | None = None, train: Split | None = None):

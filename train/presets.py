@@ -31,6 +31,7 @@ class Preset:
     class_weight: bool = True
     augment: AugmentConfig = field(default_factory=AugmentConfig)
     flip_tta: bool = True  # report metrics with horizontal-flip averaging as well
+    distill_weight: float = 0.7  # with --teachers: the share of the target taken from the teachers' probabilities
 
     def to_dict(self) -> dict:
         data = asdict(self)
@@ -108,6 +109,20 @@ _res48 = Preset(
         intensity_shift=20, erasing_prob=0.25,
     ),
 )
+# Four cheap stages instead of three: the full-resolution convs dominate the cost, so narrower early
+# stages and a wider last one (at 3×3) halve the latency of res48 (0.64 vs 1.16 ms per int8 pass here)
+# with more parameters. Meant to learn from res48 teachers: `--teachers RUN RUN …`.
+_student48 = replace(
+    _res48,
+    name="student48",
+    description="Distillation student: compact residual CNN with four stages 24/48/96/192 (~0.7 M params, "
+    "~0.65 ms per int8 pass), res48's recipe without label smoothing (the teachers' probabilities are "
+    "softer), 80 epochs; give --teachers.",
+    model_args={"stem": 24, "widths": (24, 48, 96, 192), "dropout": 0.3, "l2": 5e-5},
+    label_smoothing=0.0,
+    epochs=80,
+    patience=80,
+)
 _res48w = replace(_res48, name="res48-weighted", description="res48 with balanced class weights.",
                   class_weight=True)
 _tiny = Preset(
@@ -124,7 +139,9 @@ _tiny = Preset(
 )
 
 PRESETS: dict[str, Preset] = {
-    p.name: p for p in (_seed1, _seed2, _seed3, _seed4, _seed5, _seed6, _seed7, _seed8, _seed9, _res48, _res48w, _tiny)
+    p.name: p
+    for p in (_seed1, _seed2, _seed3, _seed4, _seed5, _seed6, _seed7, _seed8, _seed9, _res48, _res48w, _student48,
+              _tiny)
 }
 
 

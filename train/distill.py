@@ -1,0 +1,101 @@
+"""Knowledge distillation: the averaged answers of several trained models become the training target.
+
+An ensemble of models is more accurate than any one of them, but the exhibit can afford one small
+network per face. So the ensemble's probabilities (each teacher averaged with its mirror view, as
+the exhibit does) are computed once for every training image and mixed into the target:
+`target = (1 - w) * one_hot + w * teachers`, with `w` the preset's `distill_weight`. The mixed target
+carries the teachers' "this angry face looks a bit sad" knowledge that a one-hot label lacks.
+
+The targets are computed on the unaugmented images and cached in the run folder
+(`teacher_targets.npz`, remade on resume when missing); the student sees augmented versions of
+the same images, a common offline form of distillation that costs no teacher passes per step.
+
+A teacher must share the student's holdout (same `--holdout` and `--holdout-seed`): one that trained
+on the student's holdout images would leak them into early stopping and model choice.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from pathlib import Path
+
+import numpy as np
+
+log = logging.getLogger(__name__)
+
+TARGETS_FILE = "teacher_targets.npz"
+
+
+def resolve_teacher(path: Path) -> Path:
+    """A run folder (its best.keras) or a .keras file."""
+    path = Path(path)
+    if path.is_dir():
+        path = path / "best.keras"
+    if path.suffix != ".keras" or not path.is_file():
+        raise FileNotFoundError(f"teacher not found: {path} (give a run folder with best.keras or a .keras file)")
+    return path
+
+
+def check_teacher_holdout(teacher: Path, holdout: float, holdout_seed: int) -> None:
+    """Refuse a teacher whose run used a different holdout (its training images include ours)."""
+    config_file = teacher.parent / "config.json"
+    if not config_file.exists():
+        raise ValueError(f"teacher {teacher}: no config.json beside it, so its holdout is unknown; "
+                         "teachers must be run folders trained with the same --holdout-seed")
+    config = json.loads(config_file.read_text())
+    theirs = (config["holdout"], config.get("holdout_seed", config["seed"]))
+    if config.get("limit") or theirs != (holdout, holdout_seed):
+        raise ValueError(f"teacher {teacher} was trained with holdout {theirs[0]} seed {theirs[1]}"
+                         f"{' on a --limit subset' if config.get('limit') else ''}; this run holds out "
+                         f"{holdout} with seed {holdout_seed}, so the teacher has seen this run's holdout images")
+
+
+def ensemble_probabilities(teachers: list[Path], images: np.ndarray, batch_size: int = 256) -> np.ndarray:
+    """Mean over teachers of (p(x) + p(mirror x)) / 2 for (N, 48, 48) uint8 images → (N, classes)."""
+    import keras
+
+    x = images[..., None].astype(np.float32)
+    total = None
+    for path in teachers:
+        model = keras.models.load_model(path, compile=False)
+        probs = (model.predict(x, batch_size=batch_size, verbose=0)
+                 + model.predict(x[:, :, ::-1], batch_size=batch_size, verbose=0)) / 2
+        total = probs if total is None else total + probs
+        log.info("teacher %s done", path)
+    return total / len(teachers)
+
+
+def _fingerprint(teachers: list[Path], images: np.ndarray) -> str:
+    digest = hashlib.sha256(images.tobytes())
+    for path in teachers:
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def teacher_targets(run_dir: Path, teachers: list[Path], images: np.ndarray, labels: np.ndarray) -> np.ndarray:
+    """The teachers' probabilities for `images`, from the run's cache when it matches (same teacher
+    files, same images), else computed and cached."""
+    cache = run_dir / TARGETS_FILE
+    fingerprint = _fingerprint(teachers, images)
+    if cache.exists():
+        with np.load(cache) as saved:
+            if str(saved["fingerprint"]) == fingerprint:
+                return saved["probs"].astype(np.float32)
+        log.info("teacher targets in %s are for other teachers or images: recomputing", cache)
+    log.info("computing teacher targets: %d teachers × %d images × 2 views", len(teachers), len(images))
+    probs = ensemble_probabilities(teachers, images)
+    agree = float((probs.argmax(1) == labels).mean())
+    log.info("teacher ensemble agrees with the labels on %.2f%% of its training images", 100 * agree)
+    np.savez_compressed(cache, probs=probs.astype(np.float16), fingerprint=np.array(fingerprint))
+    return probs.astype(np.float16).astype(np.float32)  # the same values as a later cache read
+
+
+def mixed_targets(labels: np.ndarray, teacher_probs: np.ndarray, weight: float) -> np.ndarray:
+    """(1 - weight) · one-hot + weight · teacher probabilities, rows summing to 1."""
+    if not 0.0 <= weight <= 1.0:
+        raise ValueError(f"distill_weight must be in [0, 1], got {weight}")
+    one_hot = np.eye(teacher_probs.shape[1], dtype=np.float32)[labels]
+    mixed = (1 - weight) * one_hot + weight * teacher_probs
+    return mixed / mixed.sum(axis=1, keepdims=True)

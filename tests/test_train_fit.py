@@ -191,6 +191,29 @@ def test_a_teacher_that_saw_the_holdout_is_refused(tiny_run, data, tmp_path):
     assert proc.returncode == 2 and "teacher not found" in out
 
 
+def test_evaluate_an_ensemble_averages_its_members(tiny_run, data, tmp_path):
+    import keras
+
+    from train.evaluate import Ensemble
+
+    run, _ = tiny_run
+    members = [str(run / "best.keras"), str(run / "last.keras")]
+    proc = cli("evaluate", *members, "--data", str(data), "--cache-dir", str(tmp_path / "cache"), cwd=tmp_path)
+    out, _ = proc.communicate(timeout=300)
+    assert proc.returncode == 2 and "give -o DIR" in out
+    proc = cli("evaluate", *members, "-o", "ens", "--data", str(data), "--cache-dir", str(tmp_path / "cache"),
+               cwd=tmp_path)
+    out, _ = proc.communicate(timeout=300)
+    assert proc.returncode == 0, out
+    report = json.loads((tmp_path / "ens" / "metrics.json").read_text())
+    assert report["model"].startswith("ensemble(") and report["model_file"] == members
+    assert report["plain"]["validation"]["n"] == 7 * 60
+    models = [keras.models.load_model(m) for m in members]
+    x = np.random.default_rng(0).integers(0, 256, (5, 48, 48, 1)).astype(np.float32)
+    want = (models[0].predict(x, verbose=0) + models[1].predict(x, verbose=0)) / 2
+    assert np.allclose(Ensemble(models).predict(x), want, atol=1e-6)
+
+
 def test_mixed_targets_blend_labels_and_teachers():
     from train.distill import mixed_targets
 

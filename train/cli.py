@@ -50,10 +50,11 @@ def build_parser() -> argparse.ArgumentParser:
                      "(weight: the preset's distill_weight); they must share this run's --holdout-seed")
     _data_arg(fit)
 
-    ev = sub.add_parser("evaluate", help="metrics of a saved .keras model on the validation split")
-    ev.add_argument("model", type=Path)
+    ev = sub.add_parser("evaluate", help="metrics of a saved .keras model (or of several averaged: an ensemble) "
+                        "on the validation split")
+    ev.add_argument("model", type=Path, nargs="+")
     ev.add_argument("-o", "--out", type=Path, help="folder for metrics.json and confusion.png (default: beside "
-                    "the model)")
+                    "the model; required for an ensemble)")
     ev.add_argument("--no-flip", action="store_true", help="skip the horizontal-flip averaged metrics")
     _data_arg(ev)
 
@@ -120,14 +121,19 @@ def _dispatch(args) -> int:
         import keras
 
         from train.data import resolve_root
-        from train.evaluate import evaluate_model
+        from train.evaluate import Ensemble, evaluate_model
 
         root = resolve_root(args.data)
-        if not args.model.exists():
-            raise FileNotFoundError(f"model not found: {args.model}")
-        model = keras.models.load_model(args.model)
-        evaluate_model(model, root, args.out or args.model.parent, cache_dir=args.cache_dir,
-                       flip_tta=not args.no_flip, extra={"model_file": str(args.model)})
+        for path in args.model:
+            if not path.is_file():
+                raise FileNotFoundError(f"model not found: {path}")
+        if len(args.model) > 1 and not args.out:
+            raise ValueError("an ensemble's metrics need a folder of their own: give -o DIR")
+        models = [keras.models.load_model(path) for path in args.model]
+        model = models[0] if len(models) == 1 else Ensemble(models)
+        evaluate_model(model, root, args.out or args.model[0].parent, cache_dir=args.cache_dir,
+                       flip_tta=not args.no_flip, extra={"model_file": [str(p) for p in args.model]
+                                                         if len(args.model) > 1 else str(args.model[0])})
         return 0
     if args.command == "adjust":
         from train.adjust import adjust_run

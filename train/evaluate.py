@@ -23,6 +23,19 @@ def predict(model, images: np.ndarray, flip: bool = False, batch_size: int = 256
     return probs
 
 
+class Ensemble:
+    """Several models answering as one: the mean of their probabilities (what a distillation teacher is)."""
+
+    def __init__(self, models: list):
+        if not models:
+            raise ValueError("an ensemble needs at least one model")
+        self.models = models
+        self.name = "ensemble(" + ", ".join(getattr(m, "name", "model") for m in models) + ")"
+
+    def predict(self, x, batch_size: int = 256, verbose: int = 0) -> np.ndarray:
+        return sum(m.predict(x, batch_size=batch_size, verbose=verbose) for m in self.models) / len(self.models)
+
+
 def evaluate_model(model, root: Path, out_dir: Path, *, cache_dir=None, flip_tta=True, extra=None) -> dict:
     from train.fit import validation_arrays
 

@@ -50,7 +50,7 @@ def crop_faces(gray: np.ndarray, detections, spec: CropSpec, size: int = 48) -> 
     """(N, size, size) uint8 crops for N detections (N may be 0): `Detection`s, or bare (x, y, w, h) boxes."""
     out = np.empty((len(detections), size, size), np.uint8)
     for i, d in enumerate(detections):
-        box, keypoints = (d.box, d.keypoints) if hasattr(d, "box") else (d, ())
+        box, keypoints = (d.box, getattr(d, "keypoints", ())) if hasattr(d, "box") else (d, ())
         out[i] = crop_face(gray, box, spec, size, keypoints)
     return out
 
@@ -69,6 +69,9 @@ def resolve_crop(model_crop: CropSpec, detector: str, calibration: Path = CALIBR
     except (OSError, ValueError):
         fitted = None
     if fitted:
-        return CropSpec.from_dict(fitted)
+        try:
+            return CropSpec.from_dict(fitted)
+        except (TypeError, ValueError) as err:
+            log.warning("%s: bad crop calibration for %r (%s); using the model's", calibration, detector, err)
     log.warning("no crop calibration for detector %r; using the model's (%s)", detector, model_crop.detector)
     return model_crop

@@ -18,7 +18,8 @@ from pathlib import Path
 from edge.labels import EMOTIONS
 
 METADATA_NAME = "emotions_in_action"
-SPEC_SCHEMA = 1
+SPEC_SCHEMA = 2  # 2: the crop may carry keypoint_centre
+READABLE_SCHEMAS = (1, 2)
 
 
 class ModelFileError(Exception):
@@ -96,8 +97,9 @@ class ModelSpec:
     @classmethod
     def from_json(cls, text: str) -> ModelSpec:
         data = json.loads(text)
-        if data.get("schema") != SPEC_SCHEMA:
-            raise ValueError(f"metadata schema {data.get('schema')!r}, this program reads {SPEC_SCHEMA}")
+        if data.get("schema") not in READABLE_SCHEMAS:
+            raise ValueError(f"metadata schema {data.get('schema')!r}, this program reads "
+                             f"{', '.join(map(str, READABLE_SCHEMAS))}")
         data["labels"] = tuple(data["labels"])
         data["pixel_range"] = tuple(data["pixel_range"])
         data["crop"] = CropSpec.from_dict(data.get("crop", {}))

@@ -166,17 +166,30 @@ def test_distillation_learns_from_a_teacher_and_resumes_with_its_cached_targets(
     assert proc.returncode == 0, out
     run = tmp_path / "runs" / "student"
     config = json.loads((run / "config.json").read_text())
-    assert config["teachers"] == [str(teacher / "best.keras")]
+    # recorded relative to the run folder, so the run resumes from any working directory or clone
+    assert [(run / t).resolve() for t in config["teachers"]] == [(teacher / "best.keras").resolve()]
+    assert len(config["teacher_fingerprint"]) == 16
     assert "computing teacher targets: 1 teachers" in out and "distilling from 1 teachers, weight 0.70" in out
     with np.load(run / "teacher_targets.npz") as saved:
         probs = saved["probs"].astype(np.float32)
     assert probs.shape == (config["train_images"], 7)
     assert np.allclose(probs.sum(axis=1), 1, atol=1e-2) and probs.std(axis=0).max() > 0  # real, varying answers
-    resumed = cli("fit", "--resume", str(run), "--epochs", "3", *common, cwd=tmp_path)
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    resumed = cli("fit", "--resume", str(run), "--epochs", "3", *common, cwd=elsewhere)
     out2, _ = resumed.communicate(timeout=600)
     assert resumed.returncode == 0, out2
     assert "distilling from 1 teachers" in out2 and "computing teacher targets" not in out2  # the cache was used
     assert [int(r["epoch"]) for r in history(run)] == [1, 2, 3]
+    # a damaged cache is recomputed, not a traceback
+    (run / "teacher_targets.npz").write_bytes(b"not a zip file")
+    resumed = cli("fit", "--resume", str(run), "--epochs", "4", *common, cwd=tmp_path)
+    out3, _ = resumed.communicate(timeout=600)
+    assert resumed.returncode == 0, out3
+    assert "unreadable" in out3 and "computing teacher targets" in out3
+    # the run keeps its teachers: none can be added on resume
+    proc = cli("fit", "--resume", str(run), "--teachers", str(teacher), *common, cwd=tmp_path)
+    assert proc.communicate(timeout=300)[0].strip().endswith("--resume takes no --teachers")
 
 
 def test_a_teacher_that_saw_the_holdout_is_refused(tiny_run, data, tmp_path):
@@ -185,6 +198,7 @@ def test_a_teacher_that_saw_the_holdout_is_refused(tiny_run, data, tmp_path):
                "--runs-dir", "runs", "--cache-dir", str(tmp_path / "cache"), cwd=tmp_path)
     out, _ = proc.communicate(timeout=300)
     assert proc.returncode == 2 and "has seen this run's holdout images" in out and "Traceback" not in out
+    assert not (tmp_path / "runs").exists() or not any((tmp_path / "runs").iterdir())  # no half-made run folder
     proc = cli("fit", "--preset", "tiny", "--data", str(data), "--teachers", str(tmp_path / "nowhere"),
                "--runs-dir", "runs", "--cache-dir", str(tmp_path / "cache"), cwd=tmp_path)
     out, _ = proc.communicate(timeout=300)
@@ -240,3 +254,11 @@ def test_presets_cover_the_nine_seed_trials():
     assert all(f"seed-{i}" in PRESETS for i in range(1, 10))
     assert PRESETS["seed-6"].input_size == 96 and PRESETS["seed-3"].optimizer == "rmsprop"
     assert PRESETS["seed-8"].clipnorm == 1.0 and PRESETS["seed-7"].model_args["initializer"] == "he_normal"
+
+
+def test_an_existing_run_name_is_a_one_line_error(tiny_run, data, tmp_path):
+    run, _ = tiny_run
+    proc = cli("fit", "--preset", "tiny", "--data", str(data), "--name", run.name, "--runs-dir", str(run.parent),
+               "--cache-dir", str(tmp_path / "cache"), cwd=tmp_path)
+    out, _ = proc.communicate(timeout=300)
+    assert proc.returncode == 2 and "exists already" in out and "Traceback" not in out

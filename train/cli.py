@@ -108,6 +108,8 @@ def _dispatch(args) -> int:
 
         if args.resume and not (args.resume / "state.json").exists():
             raise FileNotFoundError(f"not a run folder with a checkpoint: {args.resume}")
+        if args.resume and args.teachers:
+            raise ValueError("a run keeps the teachers it started with; --resume takes no --teachers")
         options = FitOptions(
             data=args.data, runs_dir=args.runs_dir, holdout=args.holdout, seed=args.seed,
             holdout_seed=args.holdout_seed, epochs=args.epochs,

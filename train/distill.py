@@ -19,6 +19,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -45,7 +46,7 @@ def check_teacher_holdout(teacher: Path, holdout: float, holdout_seed: int) -> N
         raise ValueError(f"teacher {teacher}: no config.json beside it, so its holdout is unknown; "
                          "teachers must be run folders trained with the same --holdout-seed")
     config = json.loads(config_file.read_text())
-    theirs = (config["holdout"], config.get("holdout_seed", config["seed"]))
+    theirs = (config.get("holdout"), config.get("holdout_seed", config.get("seed")))
     if config.get("limit") or theirs != (holdout, holdout_seed):
         raise ValueError(f"teacher {teacher} was trained with holdout {theirs[0]} seed {theirs[1]}"
                          f"{' on a --limit subset' if config.get('limit') else ''}; this run holds out "
@@ -67,29 +68,35 @@ def ensemble_probabilities(teachers: list[Path], images: np.ndarray, batch_size:
     return total / len(teachers)
 
 
-def _fingerprint(teachers: list[Path], images: np.ndarray) -> str:
+def fingerprint(teachers: list[Path], images: np.ndarray) -> str:
+    """Identifies the targets: the teacher files' bytes and the training images."""
     digest = hashlib.sha256(images.tobytes())
     for path in teachers:
         digest.update(path.read_bytes())
     return digest.hexdigest()[:16]
 
 
-def teacher_targets(run_dir: Path, teachers: list[Path], images: np.ndarray, labels: np.ndarray) -> np.ndarray:
-    """The teachers' probabilities for `images`, from the run's cache when it matches (same teacher
-    files, same images), else computed and cached."""
+def teacher_targets(run_dir: Path, teachers: list[Path], images: np.ndarray, labels: np.ndarray,
+                    expected: str) -> np.ndarray:
+    """The teachers' probabilities for `images`: from the run's cache when it holds the `expected`
+    fingerprint, else computed and cached (a damaged cache is recomputed too)."""
     cache = run_dir / TARGETS_FILE
-    fingerprint = _fingerprint(teachers, images)
     if cache.exists():
-        with np.load(cache) as saved:
-            if str(saved["fingerprint"]) == fingerprint:
-                return saved["probs"].astype(np.float32)
-        log.info("teacher targets in %s are for other teachers or images: recomputing", cache)
+        try:
+            with np.load(cache) as saved:
+                if str(saved["fingerprint"]) == expected:
+                    return saved["probs"].astype(np.float32)
+            log.info("teacher targets in %s are for other teachers or images: recomputing", cache)
+        except (OSError, ValueError, KeyError, zipfile.BadZipFile) as err:
+            log.warning("teacher targets in %s are unreadable (%s): recomputing", cache, err)
     log.info("computing teacher targets: %d teachers × %d images × 2 views", len(teachers), len(images))
-    probs = ensemble_probabilities(teachers, images)
+    probs = ensemble_probabilities(teachers, images).astype(np.float16)
     agree = float((probs.argmax(1) == labels).mean())
     log.info("teacher ensemble agrees with the labels on %.2f%% of its training images", 100 * agree)
-    np.savez_compressed(cache, probs=probs.astype(np.float16), fingerprint=np.array(fingerprint))
-    return probs.astype(np.float16).astype(np.float32)  # the same values as a later cache read
+    tmp = cache.with_name(cache.stem + ".tmp.npz")
+    np.savez_compressed(tmp, probs=probs, fingerprint=np.array(expected))
+    tmp.replace(cache)  # a run killed while writing leaves the old cache or none, never half a file
+    return probs.astype(np.float32)  # the same values as a later cache read
 
 
 def mixed_targets(labels: np.ndarray, teacher_probs: np.ndarray, weight: float) -> np.ndarray:

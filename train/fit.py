@@ -268,7 +268,8 @@ def fit(preset: Preset, options: FitOptions, resume: Path | None = None) -> Path
         options.holdout, options.seed, options.limit = config["holdout"], config["seed"], config.get("limit")
         options.holdout_seed = config.get("holdout_seed", config["seed"])  # older runs used one seed for both
         options.data = options.data or config["data"]
-        options.teachers = tuple(Path(t) for t in config.get("teachers", []))
+        # recorded relative to the run folder, so a clone or another working directory finds them
+        options.teachers = tuple(run_dir / t for t in config.get("teachers", []))
         state = json.loads((run_dir / "state.json").read_text())
         if options.epochs and options.epochs != preset.epochs:
             # A deliberate change of plan (e.g. the session is shorter than hoped): the schedule is
@@ -290,7 +291,11 @@ def fit(preset: Preset, options: FitOptions, resume: Path | None = None) -> Path
             preset = replace(preset, patience=options.patience)
         stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
         run_dir = options.runs_dir / (options.run_name or f"{stamp}-{preset.name}")
-        run_dir.mkdir(parents=True, exist_ok=False)
+        if run_dir.exists():
+            raise ValueError(f"run folder {run_dir} exists already: continue it with --resume {run_dir} or choose "
+                             "another --name")
+        _checked_teachers(options)  # before the folder exists: a refused teacher leaves nothing behind
+        run_dir.mkdir(parents=True)
         state = {"epoch": 0, "best_val_loss": math.inf, "best_epoch": 0, "wait": 0, "train_seconds": 0.0}
     lock = _lock_run(run_dir)  # noqa: F841 - held until the process exits
     keras.utils.set_random_seed(options.seed)
@@ -298,6 +303,14 @@ def fit(preset: Preset, options: FitOptions, resume: Path | None = None) -> Path
     n_classes = int(train.labels.max()) + 1
     weights = balanced_class_weights(train.labels, 7) if preset.class_weight else None
     teachers = _checked_teachers(options)
+    teacher_fingerprint = ""
+    if teachers:
+        from train.distill import fingerprint
+
+        teacher_fingerprint = fingerprint(teachers, train.images)
+        if resume and teacher_fingerprint != config.get("teacher_fingerprint"):
+            raise ValueError(f"the teachers of {run_dir} ({', '.join(map(str, teachers))}) are not the files this "
+                             "run started with; distilling from changed teachers mid-run is not the recipe recorded")
     if not resume:
         _atomic_json(
             run_dir / "config.json",
@@ -312,7 +325,8 @@ def fit(preset: Preset, options: FitOptions, resume: Path | None = None) -> Path
                 "train_images": len(train),
                 "holdout_images": len(holdout),
                 "class_weights": None if weights is None else weights.round(4).tolist(),
-                "teachers": [str(t) for t in teachers],
+                "teachers": [os.path.relpath(t, run_dir) for t in teachers],
+                "teacher_fingerprint": teacher_fingerprint,
                 "started": datetime.now(UTC).isoformat(timespec="seconds"),
                 "machine": machine_info(),
             },
@@ -339,8 +353,8 @@ def fit(preset: Preset, options: FitOptions, resume: Path | None = None) -> Path
     if teachers:
         from train.distill import mixed_targets, teacher_targets
 
-        targets = mixed_targets(train.labels, teacher_targets(run_dir, teachers, train.images, train.labels),
-                                preset.distill_weight)
+        probs = teacher_targets(run_dir, teachers, train.images, train.labels, teacher_fingerprint)
+        targets = mixed_targets(train.labels, probs, preset.distill_weight)
         log.info("distilling from %d teachers, weight %.2f", len(teachers), preset.distill_weight)
     train_ds = make_dataset(train, preset, training=True, seed=options.seed + state["epoch"], sample_weights=weights,
                             targets=targets)

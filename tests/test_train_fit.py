@@ -246,6 +246,7 @@ def test_cli_errors_are_one_line(tmp_path):
     proc = cli("fit", "--preset", "tiny", "--data", str(tmp_path / "missing"), cwd=tmp_path)
     out, _ = proc.communicate(timeout=120)
     assert proc.returncode == 2 and "dataset folder not found" in out and "Traceback" not in out
+    assert not (tmp_path / "runs").exists()  # nothing half-made to trip over on the next try
 
 
 def test_presets_cover_the_nine_seed_trials():

@@ -294,7 +294,9 @@ def fit(preset: Preset, options: FitOptions, resume: Path | None = None) -> Path
         if run_dir.exists():
             raise ValueError(f"run folder {run_dir} exists already: continue it with --resume {run_dir} or choose "
                              "another --name")
-        _checked_teachers(options)  # before the folder exists: a refused teacher leaves nothing behind
+        # before the folder exists: a missing dataset or a refused teacher leaves nothing behind
+        resolve_root(options.data)
+        _checked_teachers(options)
         run_dir.mkdir(parents=True)
         state = {"epoch": 0, "best_val_loss": math.inf, "best_epoch": 0, "wait": 0, "train_seconds": 0.0}
     lock = _lock_run(run_dir)  # noqa: F841 - held until the process exits

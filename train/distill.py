@@ -53,19 +53,13 @@ def check_teacher_holdout(teacher: Path, holdout: float, holdout_seed: int) -> N
                          f"{holdout} with seed {holdout_seed}, so the teacher has seen this run's holdout images")
 
 
-def ensemble_probabilities(teachers: list[Path], images: np.ndarray, batch_size: int = 256) -> np.ndarray:
+def ensemble_probabilities(teachers: list[Path], images: np.ndarray) -> np.ndarray:
     """Mean over teachers of (p(x) + p(mirror x)) / 2 for (N, 48, 48) uint8 images → (N, classes)."""
     import keras
 
-    x = images[..., None].astype(np.float32)
-    total = None
-    for path in teachers:
-        model = keras.models.load_model(path, compile=False)
-        probs = (model.predict(x, batch_size=batch_size, verbose=0)
-                 + model.predict(x[:, :, ::-1], batch_size=batch_size, verbose=0)) / 2
-        total = probs if total is None else total + probs
-        log.info("teacher %s done", path)
-    return total / len(teachers)
+    from train.evaluate import Ensemble, predict
+
+    return predict(Ensemble([keras.models.load_model(path, compile=False) for path in teachers]), images, flip=True)
 
 
 def fingerprint(teachers: list[Path], images: np.ndarray) -> str:

@@ -270,6 +270,7 @@ def fit(preset: Preset, options: FitOptions, resume: Path | None = None) -> Path
         options.data = options.data or config["data"]
         # recorded relative to the run folder, so a clone or another working directory finds them
         options.teachers = tuple(run_dir / t for t in config.get("teachers", []))
+        teachers = _checked_teachers(options)
         state = json.loads((run_dir / "state.json").read_text())
         if options.epochs and options.epochs != preset.epochs:
             # A deliberate change of plan (e.g. the session is shorter than hoped): the schedule is
@@ -296,7 +297,7 @@ def fit(preset: Preset, options: FitOptions, resume: Path | None = None) -> Path
                              "another --name")
         # before the folder exists: a missing dataset or a refused teacher leaves nothing behind
         resolve_root(options.data)
-        _checked_teachers(options)
+        teachers = _checked_teachers(options)
         run_dir.mkdir(parents=True)
         state = {"epoch": 0, "best_val_loss": math.inf, "best_epoch": 0, "wait": 0, "train_seconds": 0.0}
     lock = _lock_run(run_dir)  # noqa: F841 - held until the process exits
@@ -304,7 +305,6 @@ def fit(preset: Preset, options: FitOptions, resume: Path | None = None) -> Path
     root, train, holdout = prepare_data(options, preset)
     n_classes = int(train.labels.max()) + 1
     weights = balanced_class_weights(train.labels, 7) if preset.class_weight else None
-    teachers = _checked_teachers(options)
     teacher_fingerprint = ""
     if teachers:
         from train.distill import fingerprint

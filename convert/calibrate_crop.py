@@ -152,11 +152,10 @@ def fit(detector_name: str, root: Path, count: int = 1500, seed: int = 0) -> dic
         (x, y, w, h), keypoints = found[0].box, found[0].keypoints
         cx, cy, side = scene.crop
         samples.append((side / max(w, h), (cx - (x + w / 2)) / w, (cy - (y + h / 2)) / h))
-        if len(keypoints) >= CropSpec.KEYPOINTS:  # offsets in units of the box side, as CropSpec.apply
-            bx, by, unit = x + w / 2, y + h / 2, max(w, h)
-            kp_features.append([v for kx, ky in keypoints[: CropSpec.KEYPOINTS] for v in ((kx - bx) / unit,
-                                                                                       (ky - by) / unit)] + [1.0])
-            kp_offsets.append(((cx - bx) / unit, (cy - by) / unit))
+        features = CropSpec.keypoint_features(found[0].box, keypoints)
+        if features:  # offsets in units of the box side, as CropSpec.apply
+            kp_features.append(features)
+            kp_offsets.append(((cx - (x + w / 2)) / max(w, h), (cy - (y + h / 2)) / max(w, h)))
     if not samples:
         raise RuntimeError(f"{detector.name} found no face in {seen} composed scenes")
     arr = np.array(samples)

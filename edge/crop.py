@@ -47,11 +47,10 @@ def crop_face(gray: np.ndarray, box: tuple[float, float, float, float], spec: Cr
 
 
 def crop_faces(gray: np.ndarray, detections, spec: CropSpec, size: int = 48) -> np.ndarray:
-    """(N, size, size) uint8 crops for N detections (N may be 0): `Detection`s, or bare (x, y, w, h) boxes."""
+    """(N, size, size) uint8 crops for N `Detection`s (N may be 0)."""
     out = np.empty((len(detections), size, size), np.uint8)
     for i, d in enumerate(detections):
-        box, keypoints = (d.box, getattr(d, "keypoints", ())) if hasattr(d, "box") else (d, ())
-        out[i] = crop_face(gray, box, spec, size, keypoints)
+        out[i] = crop_face(gray, d.box, spec, size, d.keypoints)
     return out
 
 

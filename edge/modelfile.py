@@ -59,16 +59,26 @@ class CropSpec:
             raise ValueError(f"keypoint_centre needs {2 * self.KEYPOINTS + 1} rows of 2 numbers, got {len(rows)}")
         object.__setattr__(self, "keypoint_centre", rows)
 
+    @classmethod
+    def keypoint_features(cls, box: tuple[float, float, float, float], keypoints) -> list[float] | None:
+        """The input of the keypoint map: the first four keypoints relative to the box centre in units
+        of the box side, then a 1 (None without enough keypoints). The calibration fits on exactly this."""
+        x, y, w, h = box
+        side = max(w, h)
+        if len(keypoints) < cls.KEYPOINTS or side <= 0:
+            return None
+        cx, cy = x + w / 2, y + h / 2
+        return [v for kx, ky in keypoints[: cls.KEYPOINTS] for v in ((kx - cx) / side, (ky - cy) / side)] + [1.0]
+
     def apply(self, box: tuple[float, float, float, float], keypoints=()) -> tuple[float, float, float]:
         """Detector box (x, y, w, h) and optional keypoints ((x, y), …) → crop (centre x, centre y, side)."""
         x, y, w, h = box
         side = max(w, h)
         cx, cy = x + w / 2, y + h / 2
-        if self.keypoint_centre and len(keypoints) >= self.KEYPOINTS and side > 0:
-            rel = [v for kx, ky in keypoints[: self.KEYPOINTS] for v in ((kx - cx) / side, (ky - cy) / side)]
-            rel.append(1.0)
-            ox = sum(r * c[0] for r, c in zip(rel, self.keypoint_centre))
-            oy = sum(r * c[1] for r, c in zip(rel, self.keypoint_centre))
+        features = self.keypoint_features(box, keypoints) if self.keypoint_centre else None
+        if features:
+            ox = sum(f * c[0] for f, c in zip(features, self.keypoint_centre))
+            oy = sum(f * c[1] for f, c in zip(features, self.keypoint_centre))
             return cx + ox * side, cy + oy * side, self.scale * side
         return cx + self.dx * w, cy + self.dy * h, self.scale * side
 

@@ -99,3 +99,64 @@ def test_rotation_stays_within_limit(faces):
         y, x = np.unravel_index(out.argmax(), out.shape)
         angles.append(np.degrees(np.arctan2(y - 23.5, x - 23.5)))
     assert max(abs(a) for a in angles) <= 33 and np.std(angles) > 5
+
+
+# first half classes 0–2, second half 3–6: an image and its partner (mirror position) never share a class
+LABELS = np.array([i % 3 if i < 8 else 3 + i % 4 for i in range(16)])
+
+
+def mix(faces, config, seed=(3, 4), weights=None):
+    from train.augment import mix_batch
+
+    targets = tf.one_hot(LABELS, 7)
+    w = None if weights is None else tf.constant(weights, tf.float32)
+    images, mixed_targets, mixed_weights = mix_batch(tf.constant(faces), targets, tf.constant(seed, tf.int64),
+                                                     config, w)
+    return images.numpy(), mixed_targets.numpy(), None if mixed_weights is None else mixed_weights.numpy()
+
+
+def test_mixing_off_is_identity(faces):
+    assert not NO_AUGMENTATION.mixes
+    images, targets, _ = mix(faces, NO_AUGMENTATION)
+    np.testing.assert_array_equal(images, faces)
+    np.testing.assert_array_equal(targets, np.eye(7)[LABELS])
+
+
+def test_mixup_images_and_targets_share_one_lambda(faces):
+    images, targets, _ = mix(faces, only(mixup_alpha=0.4))
+    partner = faces[::-1]
+    lam = targets[np.arange(len(faces)), LABELS]  # the share of the image's own class
+    np.testing.assert_allclose(images, lam[:, None, None, None] * faces + (1 - lam[:, None, None, None]) * partner,
+                               atol=1e-3)
+    np.testing.assert_allclose(targets.sum(axis=1), 1.0, atol=1e-6)
+    assert 0.05 < np.mean(np.minimum(lam, 1 - lam)) < 0.5  # Beta(0.4, 0.4) puts weight near both ends
+
+
+def test_cutmix_target_is_the_share_of_pixels(faces):
+    faces = faces.copy()
+    faces[:8] = 0.0  # the first half black, the second white, so every pasted pixel is visible
+    faces[8:] = 255.0
+    images, targets, _ = mix(faces, only(cutmix_alpha=1.0))
+    lam = targets[np.arange(len(faces)), LABELS]
+    kept = (images == faces).mean(axis=(1, 2, 3))
+    np.testing.assert_allclose(kept, lam, atol=1e-6)
+    assert set(np.unique(images)) <= {0.0, 255.0}  # pasted, not blended
+    assert (lam < 1).sum() >= 12
+
+
+def test_mix_prob_leaves_the_rest_alone_and_weights_follow(faces):
+    weights = np.linspace(1, 2, len(faces)).astype(np.float32)
+    images, targets, mixed_weights = mix(faces, only(mixup_alpha=1.0, cutmix_alpha=1.0, mix_prob=0.5),
+                                         seed=(5, 6), weights=weights)
+    untouched = np.all(images == faces, axis=(1, 2, 3))
+    assert 2 <= untouched.sum() <= 14
+    np.testing.assert_array_equal(targets[untouched], np.eye(7)[LABELS[untouched]])
+    lam = targets[np.arange(len(faces)), LABELS]
+    np.testing.assert_allclose(mixed_weights, lam * weights + (1 - lam) * weights[::-1], rtol=1e-5)
+
+
+def test_mixing_is_deterministic_under_a_seed(faces):
+    config = only(mixup_alpha=0.4, cutmix_alpha=1.0)
+    a, b, c = mix(faces, config), mix(faces, config), mix(faces, config, seed=(8, 8))
+    np.testing.assert_array_equal(a[0], b[0])
+    assert np.abs(a[0] - c[0]).mean() > 1

@@ -263,3 +263,30 @@ def test_an_existing_run_name_is_a_one_line_error(tiny_run, data, tmp_path):
                "--cache-dir", str(tmp_path / "cache"), cwd=tmp_path)
     out, _ = proc.communicate(timeout=300)
     assert proc.returncode == 2 and "exists already" in out and "Traceback" not in out
+
+
+def test_training_dataset_mixes_images_targets_and_weights(data, tmp_path):
+    """With mixup/cutmix on, make_dataset yields soft targets that still sum to 1 and mixed loss weights."""
+    from dataclasses import replace
+
+    from train.augment import NO_AUGMENTATION
+    from train.data import load_split
+    from train.fit import make_dataset
+    from train.presets import get_preset
+
+    split = load_split(data, "train", cache_dir=tmp_path / "cache")
+    preset = replace(get_preset("tiny"), batch_size=32,
+                     augment=replace(NO_AUGMENTATION, mixup_alpha=0.4, cutmix_alpha=1.0))
+    class_weights = np.linspace(0.5, 2.0, 7).astype(np.float32)
+    images, targets, weights = next(iter(make_dataset(split, preset, training=True, seed=1,
+                                                      sample_weights=class_weights)))
+    targets, weights = targets.numpy(), weights.numpy()
+    assert images.shape == (32, 48, 48, 1) and targets.shape == (32, 7)
+    np.testing.assert_allclose(targets.sum(axis=1), 1.0, atol=1e-5)
+    soft = targets.max(axis=1) < 1.0
+    assert soft.sum() >= 24  # mix_prob 1: every image with a partner of another class is mixed
+    # each weight is the targets' mix of the two class weights
+    np.testing.assert_allclose(weights, targets @ class_weights, rtol=1e-4)
+    # the holdout is never mixed
+    _, holdout_targets = next(iter(make_dataset(split, preset, training=False, seed=1)))
+    assert set(np.unique(holdout_targets.numpy())) == {0.0, 1.0}

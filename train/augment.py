@@ -29,6 +29,12 @@ class AugmentConfig:
     intensity_shift: float = 30.0  # add uniform ±, the grayscale channel_shift_range
     erasing_prob: float = 0.0  # random erasing (Zhong et al. 2017)
     erasing_area: tuple[float, float] = (0.02, 0.25)
+    # Batch mixing (mix_batch): each image is paired with another in its batch, and the targets are
+    # mixed by the share of pixels each contributed. Alpha 0 switches a kind off; with both on, each
+    # mixed image is mixup or cutmix with equal odds.
+    mixup_alpha: float = 0.0  # λ ~ Beta(α, α) (Zhang et al. 2018)
+    cutmix_alpha: float = 0.0  # a box of area 1 − λ pasted from the partner (Yun et al. 2019)
+    mix_prob: float = 1.0  # the share of images that are mixed at all
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -56,6 +62,10 @@ class AugmentConfig:
                 self.erasing_prob,
             ]
         )
+
+    @property
+    def mixes(self) -> bool:
+        return bool((self.mixup_alpha or self.cutmix_alpha) and self.mix_prob)
 
 
 NO_AUGMENTATION = AugmentConfig(0, 0, 0, 0, 0, False, None, 0, 0)
@@ -144,3 +154,59 @@ def random_erasing(images: tf.Tensor, seed: tf.Tensor, config: AugmentConfig) ->
     )
     noise = tf.random.stateless_uniform(tf.shape(images), seed=s[5], minval=0.0, maxval=255.0)
     return tf.where(inside[..., None], noise, images)
+
+
+def _beta(seed: tf.Tensor, shape, alpha: float) -> tf.Tensor:
+    """Beta(α, α) from two stateless gammas (TF has no stateless beta)."""
+    s = tf.random.experimental.stateless_split(seed, num=2)
+    a = tf.random.stateless_gamma(shape, seed=s[0], alpha=alpha)
+    b = tf.random.stateless_gamma(shape, seed=s[1], alpha=alpha)
+    return a / tf.maximum(a + b, 1e-12)
+
+
+def mix_batch(images: tf.Tensor, targets: tf.Tensor, seed: tf.Tensor, config: AugmentConfig,
+              weights: tf.Tensor | None = None):
+    """Mixup / cutmix within a batch: image i is mixed with image B−1−i (the batch is already shuffled).
+
+    Returns (images, targets, weights) with targets (and per-image loss weights, if given) mixed by λ, the
+    share of image i's own pixels; λ = 1 for images left unmixed. Works for one-hot and soft targets alike."""
+    if not config.mixes:
+        return images, targets, weights
+    s = tf.random.experimental.stateless_split(tf.cast(seed, tf.int64), num=8)
+    batch = tf.shape(images)[0]
+    h = tf.cast(tf.shape(images)[1], tf.float32)
+    w = tf.cast(tf.shape(images)[2], tf.float32)
+    partner = tf.reverse(tf.range(batch), axis=[0])
+    other = tf.gather(images, partner)
+
+    mixed = _uniform(s[0], (batch,), 0.0, 1.0) < config.mix_prob
+    if config.mixup_alpha and config.cutmix_alpha:
+        use_cutmix = _uniform(s[1], (batch,), 0.0, 1.0) < 0.5
+    else:
+        use_cutmix = tf.fill((batch,), bool(config.cutmix_alpha))
+
+    lam_mixup = _beta(s[2], (batch,), config.mixup_alpha) if config.mixup_alpha else tf.ones((batch,))
+    mixup_images = lam_mixup[:, None, None, None] * images + (1.0 - lam_mixup[:, None, None, None]) * other
+
+    # cutmix: a box of area (1 − λ)·H·W centred uniformly, clipped at the border; λ is then recomputed
+    # from the clipped box so the target matches the pixels.
+    lam_cut = _beta(s[3], (batch,), config.cutmix_alpha) if config.cutmix_alpha else tf.ones((batch,))
+    cut = tf.sqrt(1.0 - lam_cut)
+    cy = _uniform(s[4], (batch,), 0.0, 1.0) * h
+    cx = _uniform(s[5], (batch,), 0.0, 1.0) * w
+    y0, y1 = tf.clip_by_value(cy - cut * h / 2, 0.0, h), tf.clip_by_value(cy + cut * h / 2, 0.0, h)
+    x0, x1 = tf.clip_by_value(cx - cut * w / 2, 0.0, w), tf.clip_by_value(cx + cut * w / 2, 0.0, w)
+    ys = tf.range(h)[None, :, None] + 0.5  # pixel centres
+    xs = tf.range(w)[None, None, :] + 0.5
+    box = ((ys >= y0[:, None, None]) & (ys < y1[:, None, None])
+           & (xs >= x0[:, None, None]) & (xs < x1[:, None, None]))
+    cutmix_images = tf.where(box[..., None], other, images)
+    lam_cut = 1.0 - tf.reduce_mean(tf.cast(box, tf.float32), axis=[1, 2])
+
+    lam = tf.where(mixed, tf.where(use_cutmix, lam_cut, lam_mixup), 1.0)
+    chosen = tf.where(use_cutmix[:, None, None, None], cutmix_images, mixup_images)
+    images = tf.where(mixed[:, None, None, None], chosen, images)
+    targets = lam[:, None] * targets + (1.0 - lam[:, None]) * tf.gather(targets, partner)
+    if weights is not None:
+        weights = lam * weights + (1.0 - lam) * tf.gather(weights, partner)
+    return images, targets, weights

@@ -89,7 +89,7 @@ def make_dataset(split: Split, preset: Preset, *, training: bool, seed: int, sam
     import tensorflow as tf
 
     from edge.labels import EMOTIONS
-    from train.augment import augment_batch
+    from train.augment import augment_batch, mix_batch
 
     n_classes = len(EMOTIONS)
     x = split.images[..., None]
@@ -110,6 +110,15 @@ def make_dataset(split: Split, preset: Preset, *, training: bool, seed: int, sam
             lambda batch, s: (augment_batch(batch[0], s, preset.augment), *batch[1:]),
             num_parallel_calls=tf.data.AUTOTUNE,
         )
+    if training and preset.augment.mixes:
+        # after the per-image transforms, so a mixed pair is two augmented faces
+        def mix(batch, s):
+            images, targets, weights = mix_batch(batch[0], batch[1], s, preset.augment,
+                                                 batch[2] if len(batch) > 2 else None)
+            return (images, targets) if weights is None else (images, targets, weights)
+
+        seeds = tf.data.Dataset.random(seed=seed + 7919).batch(2)
+        ds = tf.data.Dataset.zip((ds, seeds)).map(mix, num_parallel_calls=tf.data.AUTOTUNE)
     return ds.prefetch(tf.data.AUTOTUNE)
 
 

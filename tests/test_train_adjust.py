@@ -58,9 +58,11 @@ def test_offsets_folded_into_a_keras_model_equal_adding_them_to_the_logits():
     from train.models import tiny_cnn
 
     model = tiny_cnn()
+    model.compile(optimizer="sgd", loss="categorical_crossentropy")  # as a trained model comes back from disk
     x = np.random.default_rng(0).integers(0, 256, (16, 48, 48, 1)).astype(np.float32)
     offsets = np.array([0.3, 1.2, -0.4, 0.0, -0.2, 0.1, -1.0], np.float32)
     adjusted = fold_into_model(model, offsets)
     expected = apply_offsets(np.log(model.predict(x, verbose=0)), offsets)
     assert np.allclose(adjusted.predict(x, verbose=0), expected, atol=1e-5)
     assert np.allclose(model.layers[-1].get_weights()[1], 0)  # the original is untouched
+    assert not adjusted.compiled  # so its file carries no optimizer state (half the size)

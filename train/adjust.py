@@ -91,7 +91,9 @@ def fold_into_model(model, offsets: np.ndarray):
     adjusted.set_weights(model.get_weights())
     kernel, bias = adjusted.layers[-1].get_weights()
     adjusted.layers[-1].set_weights([kernel, bias + offsets.astype(bias.dtype)])
-    return adjusted
+    # clone_model also copies the compile state, and a compiled model saves the optimizer's slots
+    # (twice the file); the adjusted model is for conversion and evaluation only.
+    return keras.Model(adjusted.inputs, adjusted.outputs, name=model.name)
 
 
 def adjust_run(run_dir: Path, data: str | None = None, mode: str = "auto", objective: str = "macro_f1",

@@ -130,6 +130,14 @@ def augment_batch(images: tf.Tensor, seed: tf.Tensor, config: AugmentConfig) -> 
     return images
 
 
+def _box_mask(h: tf.Tensor, w: tf.Tensor, y0: tf.Tensor, y1: tf.Tensor, x0: tf.Tensor, x1: tf.Tensor) -> tf.Tensor:
+    """(B, H, W) True inside each image's box [y0, y1) × [x0, x1), in pixel-index coordinates."""
+    ys = tf.range(h)[None, :, None]
+    xs = tf.range(w)[None, None, :]
+    return ((ys >= y0[:, None, None]) & (ys < y1[:, None, None])
+            & (xs >= x0[:, None, None]) & (xs < x1[:, None, None]))
+
+
 def random_erasing(images: tf.Tensor, seed: tf.Tensor, config: AugmentConfig) -> tf.Tensor:
     """Replace a random rectangle with noise in a fraction `erasing_prob` of the images."""
     s = tf.random.experimental.stateless_split(seed, num=6)
@@ -143,15 +151,7 @@ def random_erasing(images: tf.Tensor, seed: tf.Tensor, config: AugmentConfig) ->
     y0 = _uniform(s[2], (batch,), 0.0, 1.0) * (h - eh)
     x0 = _uniform(s[3], (batch,), 0.0, 1.0) * (w - ew)
     apply = _uniform(s[4], (batch,), 0.0, 1.0) < config.erasing_prob
-    ys = tf.range(h)[None, :, None]
-    xs = tf.range(w)[None, None, :]
-    inside = (
-        (ys >= y0[:, None, None])
-        & (ys < (y0 + eh)[:, None, None])
-        & (xs >= x0[:, None, None])
-        & (xs < (x0 + ew)[:, None, None])
-        & apply[:, None, None]
-    )
+    inside = _box_mask(h, w, y0, y0 + eh, x0, x0 + ew) & apply[:, None, None]
     noise = tf.random.stateless_uniform(tf.shape(images), seed=s[5], minval=0.0, maxval=255.0)
     return tf.where(inside[..., None], noise, images)
 
@@ -196,10 +196,7 @@ def mix_batch(images: tf.Tensor, targets: tf.Tensor, seed: tf.Tensor, config: Au
     cx = _uniform(s[5], (batch,), 0.0, 1.0) * w
     y0, y1 = tf.clip_by_value(cy - cut * h / 2, 0.0, h), tf.clip_by_value(cy + cut * h / 2, 0.0, h)
     x0, x1 = tf.clip_by_value(cx - cut * w / 2, 0.0, w), tf.clip_by_value(cx + cut * w / 2, 0.0, w)
-    ys = tf.range(h)[None, :, None] + 0.5  # pixel centres
-    xs = tf.range(w)[None, None, :] + 0.5
-    box = ((ys >= y0[:, None, None]) & (ys < y1[:, None, None])
-           & (xs >= x0[:, None, None]) & (xs < x1[:, None, None]))
+    box = _box_mask(h, w, y0, y1, x0, x1)
     cutmix_images = tf.where(box[..., None], other, images)
     lam_cut = 1.0 - tf.reduce_mean(tf.cast(box, tf.float32), axis=[1, 2])
 

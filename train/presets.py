@@ -123,13 +123,13 @@ _student48 = replace(
     epochs=70,
     patience=70,
 )
-# The next teacher candidate for issue 7: res48 with mixup/cutmix on top of its augmentation, trained longer
-# (mixing regularises, so it needs more epochs to fit). Label smoothing is dropped: mixed targets are soft.
+# Issue 7's third teacher: res48 with mixup/cutmix on top of its augmentation, trained longer (mixing
+# regularises, so it needs more epochs to fit). Label smoothing is dropped: mixed targets are soft.
 _res48mix = replace(
     _res48,
     name="res48-mix",
     description="res48 + mixup (α 0.2) / cutmix (α 1.0) on half of each batch, no label smoothing, 80 epochs "
-    "(~3 h here: run it across sessions with --resume).",
+    "(2 h 36 min for res48-mix-s5 here: run it across sessions with --resume).",
     label_smoothing=0.0,
     epochs=80,
     patience=80,

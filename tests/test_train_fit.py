@@ -105,9 +105,81 @@ def test_interrupt_keeps_checkpoint_and_resume_continues(data, tmp_path):
     assert epochs == list(range(1, end + 1))
     import keras
 
-    last = keras.models.load_model(tmp_path / "runs" / "r" / "last.keras")
-    steps = json.loads((tmp_path / "runs" / "r" / "config.json").read_text())["train_images"] // 32
-    assert int(last.optimizer.iterations) == end * steps  # the optimizer went on from where it stopped
+    run = tmp_path / "runs" / "r"
+    assert getattr(keras.models.load_model(run / "last.keras"), "optimizer", None) is None  # the network only
+    steps = json.loads((run / "config.json").read_text())["train_images"] // 32
+    with np.load(run / "last.optimizer.npz") as saved:
+        names = [str(n) for n in saved["names"]]
+        iterations = int(saved[f"v{names.index('adam/iteration'):04d}"])
+        assert int(saved["epoch"]) == end
+    assert iterations == end * steps  # the optimizer went on from where it stopped
+
+
+def _tiny_model(**changes):
+    from dataclasses import replace
+
+    from train.fit import build_model
+    from train.presets import get_preset
+
+    preset = replace(get_preset("tiny"), **changes)
+    return preset, build_model(preset, steps_per_epoch=4)
+
+
+def _train_steps(model, steps: int = 3) -> None:
+    rng = np.random.default_rng(0)
+    x = rng.integers(0, 256, (32 * steps, 48, 48, 1)).astype(np.float32)
+    y = np.eye(7, dtype=np.float32)[rng.integers(0, 7, 32 * steps)]
+    model.fit(x, y, batch_size=32, epochs=1, verbose=0)
+
+
+def test_a_checkpoint_restores_weights_and_optimizer_exactly(tmp_path):
+    from train.fit import restore_checkpoint, save_checkpoint
+
+    _, model = _tiny_model()
+    _train_steps(model)
+    save_checkpoint(model, tmp_path / "last.keras", epoch=3)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["last.keras", "last.optimizer.npz"]  # no temp files
+    _, fresh = _tiny_model()
+    restore_checkpoint(fresh, tmp_path / "last.keras", epoch=3)
+    for a, b in zip(model.get_weights(), fresh.get_weights(), strict=True):
+        np.testing.assert_array_equal(a, b)
+    assert int(fresh.optimizer.iterations) == 3
+    for a, b in zip(model.optimizer.variables, fresh.optimizer.variables, strict=True):
+        np.testing.assert_array_equal(a.numpy(), b.numpy())
+    # a network saved after its optimizer file (the run stopped between the two writes) is refused
+    with pytest.raises(ValueError, match="stopped while saving"):
+        restore_checkpoint(fresh, tmp_path / "last.keras", epoch=4)
+    # another optimizer (SGD has one slot per weight, Adam two) is refused, not half-loaded
+    _, sgd = _tiny_model(optimizer="sgd")
+    with pytest.raises(ValueError, match="does not match the SGD"):
+        restore_checkpoint(sgd, tmp_path / "last.keras", epoch=3)
+
+
+def test_plateau_schedule_halves_the_lr_and_keeps_its_count_across_resume(tmp_path):
+    from train.fit import PLATEAU_PATIENCE, _callbacks
+
+    preset, model = _tiny_model(schedule="plateau", learning_rate=1e-3)
+    state = {"epoch": 0, "best_val_loss": float("inf"), "best_epoch": 0, "wait": 0, "train_seconds": 0.0}
+
+    def run_epochs(callbacks, first: int, losses: list[float]) -> None:
+        for cb in callbacks:
+            cb.set_model(model)
+            cb.on_train_begin()
+        for epoch, loss in enumerate(losses, start=first):
+            for cb in callbacks:
+                cb.on_epoch_begin(epoch)
+            for cb in callbacks:
+                cb.on_epoch_end(epoch, {"loss": loss, "val_loss": loss})
+
+    # the best holdout loss at epoch 1, then flat: still 1e-3 after PATIENCE − 1 flat epochs
+    run_epochs(_callbacks(tmp_path, state, preset, 0), 0, [1.0] + [1.5] * (PLATEAU_PATIENCE - 1))
+    assert float(model.optimizer.learning_rate.numpy()) == pytest.approx(1e-3)
+    assert state["plateau"] == {"wait": PLATEAU_PATIENCE - 1, "best": 1.0}
+    # a resumed run keeps the count: one more flat epoch halves the LR, and history records it
+    run_epochs(_callbacks(tmp_path, state, preset, state["epoch"]), state["epoch"], [1.5])
+    assert float(model.optimizer.learning_rate.numpy()) == pytest.approx(5e-4)
+    assert float(history(tmp_path)[-1]["lr"]) == pytest.approx(5e-4)
+    assert state["plateau"]["wait"] == 0
 
 
 def test_mirrored_strategy_runs_on_two_logical_cpus(data, tmp_path):

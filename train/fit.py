@@ -1,9 +1,13 @@
 """Train a preset into a run folder, resumable epoch by epoch.
 
 A run folder holds: config.json, history.csv, state.json (epoch, best holdout loss, wall time),
-best.keras (lowest holdout val_loss), last.keras (every epoch, with optimizer state), and after
+best.keras (lowest holdout val_loss), last.keras + last.optimizer.npz (every epoch), and after
 training metrics.json + PNG plots. `--resume RUN` continues from last.keras at the saved epoch with
 the optimizer (and so the LR schedule, a function of its step count) exactly as it was.
+
+The .keras files hold the network only. The optimizer's variables (step count, momenta) go to a file
+beside last.keras: a .keras file with them is twice the model, and checkpoints are meant to be small
+enough to commit when a run spans sessions.
 """
 
 from __future__ import annotations
@@ -25,6 +29,11 @@ from train.data import Split, leaked_mask, load_split, resolve_root, stratified_
 from train.presets import Preset
 
 log = logging.getLogger(__name__)
+
+
+OPTIMIZER_SUFFIX = ".optimizer.npz"
+# schedule "plateau": halve the LR when the holdout loss has not improved for this many epochs
+PLATEAU_FACTOR, PLATEAU_PATIENCE, PLATEAU_MIN_LR = 0.5, 5, 1e-5
 
 
 @dataclass
@@ -162,6 +171,53 @@ def build_model(preset: Preset, steps_per_epoch: int, weights: str | None = None
     return model
 
 
+def inference_model(model):
+    """The same layers and weights without the compile state, which would save the optimizer too."""
+    import keras
+
+    return keras.Model(model.inputs, model.outputs, name=model.name)
+
+
+def save_checkpoint(model, path: Path, epoch: int | None = None) -> None:
+    """The network to PATH (.keras); with an epoch, the optimizer's variables too, to PATH + .optimizer.npz.
+
+    Each file is written beside its target and renamed over it, so an interrupt leaves the old pair or the
+    new one. The epoch is stored in both, so a pair from two different epochs is refused on resume."""
+    tmp = path.with_name(path.stem + ".tmp.keras")
+    inference_model(model).save(tmp)
+    if epoch is not None:
+        variables = model.optimizer.variables
+        arrays = {f"v{i:04d}": np.asarray(v.numpy()) for i, v in enumerate(variables)}
+        names = np.array([v.path for v in variables])
+        opt_path = path.with_name(path.name.removesuffix(".keras") + OPTIMIZER_SUFFIX)
+        opt_tmp = opt_path.with_name(opt_path.name + ".tmp")
+        with opt_tmp.open("wb") as fh:
+            np.savez(fh, epoch=epoch, names=names, **arrays)
+        opt_tmp.replace(opt_path)
+    tmp.replace(path)
+
+
+def restore_checkpoint(model, path: Path, epoch: int) -> None:
+    """Load PATH's weights and its optimizer file into MODEL, built and compiled by build_model."""
+    import keras
+
+    opt_path = path.with_name(path.name.removesuffix(".keras") + OPTIMIZER_SUFFIX)
+    saved = keras.models.load_model(path, compile=False)
+    model.set_weights(saved.get_weights())  # refuses a different architecture by shape
+    with np.load(opt_path) as data:
+        if int(data["epoch"]) != epoch:
+            raise ValueError(f"{opt_path} is from epoch {int(data['epoch'])} but {path.parent}/state.json says "
+                             f"{epoch}: the run was stopped while saving; restart it or restore both files")
+        arrays = [data[f"v{i:04d}"] for i in range(len(data["names"]))]
+    model.optimizer.build(model.trainable_variables)
+    variables = model.optimizer.variables
+    if len(variables) != len(arrays) or any(tuple(v.shape) != a.shape for v, a in zip(variables, arrays)):
+        raise ValueError(f"{opt_path} does not match the {type(model.optimizer).__name__} of this preset "
+                         f"({len(arrays)} saved variables, {len(variables)} expected)")
+    for variable, array in zip(variables, arrays):
+        variable.assign(array)
+
+
 def machine_info() -> dict:
     import tensorflow as tf
 
@@ -211,13 +267,13 @@ def _callbacks(run_dir: Path, state: dict, preset: Preset, start_epoch: int):
             improved = val_loss < state["best_val_loss"]
             if improved:
                 state.update(best_val_loss=float(val_loss), best_epoch=epoch + 1, wait=0)
-                self.model.save(run_dir / "best.tmp.keras")
-                (run_dir / "best.tmp.keras").replace(run_dir / "best.keras")
+                save_checkpoint(self.model, run_dir / "best.keras")
             else:
                 state["wait"] += 1
             state["epoch"] = epoch + 1
-            self.model.save(run_dir / "last.tmp.keras")
-            (run_dir / "last.tmp.keras").replace(run_dir / "last.keras")
+            if plateau is not None:
+                state["plateau"] = {"wait": plateau.wait, "best": float(plateau.best)}
+            save_checkpoint(self.model, run_dir / "last.keras", epoch + 1)
             _atomic_json(run_dir / "state.json", state)
             done = epoch + 1 - start_epoch
             eta = (preset.epochs - epoch - 1) * (state["train_seconds"] / max(state["epoch"], 1))
@@ -231,6 +287,20 @@ def _callbacks(run_dir: Path, state: dict, preset: Preset, start_epoch: int):
                 log.info("early stop: holdout val_loss has not improved for %d epochs", state["wait"])
                 self.model.stop_training = True
 
+    plateau = None
+    if preset.schedule == "plateau":
+        class ResumablePlateau(keras.callbacks.ReduceLROnPlateau):
+            """Keras's callback with its counters carried across --resume (the LR itself is an optimizer
+            variable, saved with the checkpoint)."""
+
+            def on_train_begin(self, logs=None):
+                super().on_train_begin(logs)  # resets the counters
+                if "plateau" in state:
+                    self.wait, self.best = state["plateau"]["wait"], state["plateau"]["best"]
+
+        plateau = ResumablePlateau("val_loss", factor=PLATEAU_FACTOR, patience=PLATEAU_PATIENCE,
+                                   min_lr=PLATEAU_MIN_LR)
+        return [plateau, RunRecorder()]  # the recorder logs and saves the LR after this epoch's change
     return [RunRecorder()]
 
 
@@ -352,7 +422,11 @@ def fit(preset: Preset, options: FitOptions, resume: Path | None = None) -> Path
     log.info("strategy %s with %d replica(s)", options.strategy, strategy.num_replicas_in_sync)
     steps = len(train) // preset.batch_size
     with strategy.scope():
-        if resume:
+        if resume and (run_dir / ("last" + OPTIMIZER_SUFFIX)).exists():
+            model = build_model(preset, steps)  # the schedule is built for the preset's (re-planned) length
+            restore_checkpoint(model, run_dir / "last.keras", state["epoch"])
+            log.info("resuming at epoch %d (optimizer step %d)", state["epoch"], int(model.optimizer.iterations))
+        elif resume:  # a run from before the split checkpoints: last.keras holds the optimizer
             model = keras.models.load_model(run_dir / "last.keras")
             log.info("resuming at epoch %d (optimizer step %d)", state["epoch"], int(model.optimizer.iterations))
             if config.get("schedule_changes") and preset.schedule == "cosine":

@@ -135,6 +135,19 @@ _res48mix = replace(
     patience=80,
     augment=replace(_res48.augment, mixup_alpha=0.2, cutmix_alpha=1.0, mix_prob=0.5),
 )
+# Distillation with mixing: Beyer et al. 2022 ("a good teacher is patient and consistent") matched teachers
+# with mixup and long schedules. Their teachers saw each mixed image; ours are computed once on the clean
+# images, so a mixed image's target is the mix of its two images' targets, an approximation.
+_student48mix = replace(
+    _student48,
+    name="student48-mix",
+    description="student48 + res48-mix's mixup/cutmix on half of each batch (the teachers' targets mixed by "
+    "the same share), 100 epochs (~2 h 10 min here at ~78 s per epoch: run it across sessions with "
+    "--resume); give --teachers.",
+    epochs=100,
+    patience=100,
+    augment=_res48mix.augment,
+)
 _res48w = replace(_res48, name="res48-weighted", description="res48 with balanced class weights.",
                   class_weight=True)
 _tiny = Preset(
@@ -153,7 +166,7 @@ _tiny = Preset(
 PRESETS: dict[str, Preset] = {
     p.name: p
     for p in (_seed1, _seed2, _seed3, _seed4, _seed5, _seed6, _seed7, _seed8, _seed9, _res48, _res48mix, _res48w,
-              _student48, _tiny)
+              _student48, _student48mix, _tiny)
 }
 
 

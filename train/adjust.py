@@ -93,7 +93,9 @@ def fold_into_model(model, offsets: np.ndarray):
     adjusted.layers[-1].set_weights([kernel, bias + offsets.astype(bias.dtype)])
     # clone_model also copies the compile state, and a compiled model saves the optimizer's slots
     # (twice the file); the adjusted model is for conversion and evaluation only.
-    return keras.Model(adjusted.inputs, adjusted.outputs, name=model.name)
+    from train.fit import inference_model
+
+    return inference_model(adjusted)
 
 
 def adjust_run(run_dir: Path, data: str | None = None, mode: str = "auto", objective: str = "macro_f1",

@@ -178,6 +178,11 @@ def inference_model(model):
     return keras.Model(model.inputs, model.outputs, name=model.name)
 
 
+def optimizer_file(checkpoint: Path) -> Path:
+    """Where the optimizer's variables of CHECKPOINT (a .keras file) are kept: last.keras → last.optimizer.npz."""
+    return checkpoint.with_name(checkpoint.name.removesuffix(".keras") + OPTIMIZER_SUFFIX)
+
+
 def save_checkpoint(model, path: Path, epoch: int | None = None) -> None:
     """The network to PATH (.keras); with an epoch, the optimizer's variables too, to PATH + .optimizer.npz.
 
@@ -189,7 +194,7 @@ def save_checkpoint(model, path: Path, epoch: int | None = None) -> None:
         variables = model.optimizer.variables
         arrays = {f"v{i:04d}": np.asarray(v.numpy()) for i, v in enumerate(variables)}
         names = np.array([v.path for v in variables])
-        opt_path = path.with_name(path.name.removesuffix(".keras") + OPTIMIZER_SUFFIX)
+        opt_path = optimizer_file(path)
         opt_tmp = opt_path.with_name(opt_path.name + ".tmp")
         with opt_tmp.open("wb") as fh:
             np.savez(fh, epoch=epoch, names=names, **arrays)
@@ -201,7 +206,7 @@ def restore_checkpoint(model, path: Path, epoch: int) -> None:
     """Load PATH's weights and its optimizer file into MODEL, built and compiled by build_model."""
     import keras
 
-    opt_path = path.with_name(path.name.removesuffix(".keras") + OPTIMIZER_SUFFIX)
+    opt_path = optimizer_file(path)
     saved = keras.models.load_model(path, compile=False)
     model.set_weights(saved.get_weights())  # refuses a different architecture by shape
     with np.load(opt_path) as data:
@@ -422,7 +427,7 @@ def fit(preset: Preset, options: FitOptions, resume: Path | None = None) -> Path
     log.info("strategy %s with %d replica(s)", options.strategy, strategy.num_replicas_in_sync)
     steps = len(train) // preset.batch_size
     with strategy.scope():
-        if resume and (run_dir / ("last" + OPTIMIZER_SUFFIX)).exists():
+        if resume and optimizer_file(run_dir / "last.keras").exists():
             model = build_model(preset, steps)  # the schedule is built for the preset's (re-planned) length
             restore_checkpoint(model, run_dir / "last.keras", state["epoch"])
             log.info("resuming at epoch %d (optimizer step %d)", state["epoch"], int(model.optimizer.iterations))

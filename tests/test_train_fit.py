@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -208,6 +209,18 @@ def test_compare_two_runs(tiny_run, data, tmp_path):
     assert lines[1].startswith("tiny-a") and " 4 " in lines[1]
     assert lines[2].startswith("tiny-b") and " 1 " in lines[2]
     assert plot.stat().st_size > 1000
+    # an `evaluate -o DIR` folder (an ensemble's) has metrics but no run record; a stray folder is refused
+    evaluation = tmp_path / "ensemble-ab"
+    evaluation.mkdir()
+    shutil.copy(run_a / "metrics.json", evaluation)
+    proc = cli("compare", str(run_a), str(evaluation), "--markdown", cwd=tmp_path)
+    out, _ = proc.communicate(timeout=120)
+    assert proc.returncode == 0, out
+    row_a, row_e = (line.split(" | ") for line in out.splitlines() if line.startswith(("| tiny-a", "| ensemble")))
+    assert row_e[1:4] == ["—", "—", "—"] and row_e[4:] == row_a[4:]  # same metrics, no preset/epochs/hours
+    proc = cli("compare", str(run_a), str(tmp_path / "cache"), cwd=tmp_path)
+    out, _ = proc.communicate(timeout=120)
+    assert proc.returncode != 0 and "not a run or evaluation folder" in out
 
 
 def test_adjust_fits_offsets_on_the_holdout_and_writes_the_adjusted_model(tiny_run, data, tmp_path):

@@ -7,16 +7,19 @@ from pathlib import Path
 
 
 def run_row(run: Path) -> dict:
-    if not (run / "config.json").exists():
-        raise FileNotFoundError(f"not a run folder (no config.json): {run}")
-    config = json.loads((run / "config.json").read_text())
+    """One table row: a training run (config.json), or an `emotions-train evaluate -o DIR` folder such as an
+    ensemble's (metrics.json only), which has no preset, epochs or hours."""
+    has_config, has_metrics = (run / "config.json").exists(), (run / "metrics.json").exists()
+    if not has_config and not has_metrics:
+        raise FileNotFoundError(f"not a run or evaluation folder (no config.json, no metrics.json): {run}")
+    config = json.loads((run / "config.json").read_text()) if has_config else None
     state = json.loads((run / "state.json").read_text()) if (run / "state.json").exists() else {}
-    metrics = json.loads((run / "metrics.json").read_text()) if (run / "metrics.json").exists() else None
+    metrics = json.loads((run / "metrics.json").read_text()) if has_metrics else None
     row = {
         "run": run.name,
-        "preset": config["preset"]["name"],
-        "epochs": state.get("epoch", 0),
-        "hours": state.get("train_seconds", 0.0) / 3600,
+        "preset": config["preset"]["name"] if config else "—",
+        "epochs": state.get("epoch", 0) if config else float("nan"),
+        "hours": state.get("train_seconds", 0.0) / 3600 if config else float("nan"),
         "val_accuracy": float("nan"),
         "macro_f1": float("nan"),
         "private_accuracy": float("nan"),

@@ -148,6 +148,17 @@ _student48mix = replace(
     patience=100,
     augment=_res48mix.augment,
 )
+# A teacher only (never shipped): res48's teachers fit their augmented training data hardly better than the
+# holdout (res48-s2: 69 % vs 66 % at the last epoch), so capacity limits them. Widths 64/128/256 with a 32-wide
+# stem are ~2.5× res48's multiply-adds and ~2.5× its parameters per stage; distil it into student48.
+_res48wide = replace(
+    _res48mix,
+    name="res48-wide",
+    description="Teacher: res48-mix with stem 32 and stages 64/128/256 (~1.2 M params, ~100 M multiply-adds, "
+    "too slow to ship), 80 epochs; measure it with `emotions-train bench res48-wide` and run it across "
+    "sessions with --resume.",
+    model_args={"stem": 32, "widths": (64, 128, 256), "dropout": 0.4, "l2": 5e-5},
+)
 _res48w = replace(_res48, name="res48-weighted", description="res48 with balanced class weights.",
                   class_weight=True)
 _tiny = Preset(
@@ -165,8 +176,8 @@ _tiny = Preset(
 
 PRESETS: dict[str, Preset] = {
     p.name: p
-    for p in (_seed1, _seed2, _seed3, _seed4, _seed5, _seed6, _seed7, _seed8, _seed9, _res48, _res48mix, _res48w,
-              _student48, _student48mix, _tiny)
+    for p in (_seed1, _seed2, _seed3, _seed4, _seed5, _seed6, _seed7, _seed8, _seed9, _res48, _res48mix, _res48wide,
+              _res48w, _student48, _student48mix, _tiny)
 }
 
 

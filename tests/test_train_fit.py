@@ -383,3 +383,60 @@ def test_training_dataset_mixes_images_targets_and_weights(data, tmp_path):
     # the holdout is never mixed
     _, holdout_targets = next(iter(make_dataset(split, preset, training=False, seed=1)))
     assert set(np.unique(holdout_targets.numpy())) == {0.0, 1.0}
+
+
+def test_merge_is_the_mean_of_the_members_logits_and_adjust_and_convert_take_it(tiny_run, data, tmp_path):
+    import keras
+
+    from edge.classify import Classifier, ClassifierOptions
+    from train.data import load_split
+
+    run_a, _ = tiny_run
+    runs = tmp_path / "runs"
+    cache = str(tmp_path / "cache")
+    proc = cli("fit", "--preset", "tiny", "--data", str(data), "--epochs", "1", "--seed", "3", "--name", "tiny-c",
+               "--runs-dir", str(runs), "--cache-dir", cache, cwd=tmp_path)
+    assert proc.wait(timeout=600) == 0
+    run_c = runs / "tiny-c"
+    proc = cli("merge", str(run_a), str(run_c), "--name", "merged", "--runs-dir", str(runs), "--cache-dir", cache,
+               cwd=tmp_path)
+    out, _ = proc.communicate(timeout=600)
+    assert proc.returncode == 0, out
+    merged_dir = runs / "merged"
+    config = json.loads((merged_dir / "config.json").read_text())
+    assert config["holdout_seed"] == 1 and config["preset"]["flip_tta"] is False and len(config["members"]) == 2
+    assert "accuracy" in json.loads((merged_dir / "metrics.json").read_text())["plain"]["validation"]
+
+    faces = load_split(data, "validation", cache_dir=Path(cache)).images[:64, :, :, None].astype(np.float32)
+    members = [keras.models.load_model(r / "best.keras") for r in (run_a, run_c)]
+    log_probs = [np.log(m.predict(faces, verbose=0)) for m in members]  # logits up to a constant per face
+    mean = sum(log_probs) / 2
+    expected = np.exp(mean - mean.max(1, keepdims=True))
+    expected /= expected.sum(1, keepdims=True)
+    merged = keras.models.load_model(merged_dir / "best.keras")
+    np.testing.assert_allclose(merged.predict(faces, verbose=0), expected, atol=1e-5)
+    assert not np.allclose(np.exp(log_probs[0]), np.exp(log_probs[1]), atol=1e-3)  # two different members
+
+    proc = cli("adjust", str(merged_dir), "--data", str(data), "--cache-dir", cache, cwd=tmp_path)
+    out, _ = proc.communicate(timeout=600)
+    assert proc.returncode == 0, out
+    model_file = tmp_path / "merged.tflite"
+    env = {**os.environ, "PYTHONPATH": str(REPO), "TF_CPP_MIN_LOG_LEVEL": "3"}
+    done = subprocess.run([sys.executable, "-m", "convert.cli", str(merged_dir / "adjusted.keras"), "--data", str(data),
+                           "--cache-dir", cache, "-o", str(model_file), "--no-verify"], env=env, cwd=tmp_path,
+                          capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr
+    clf = Classifier(ClassifierOptions(model=model_file))
+    assert clf.predict(faces[:4, :, :, 0].astype(np.uint8)).shape == (4, 7) and not clf.flip_average
+
+
+def test_merge_refuses_runs_with_different_holdouts(tiny_run, tmp_path):
+    run_a, _ = tiny_run
+    other = tmp_path / "other"
+    shutil.copytree(run_a, other, ignore=shutil.ignore_patterns("*.lock"))
+    config = json.loads((other / "config.json").read_text())
+    (other / "config.json").write_text(json.dumps({**config, "holdout_seed": 2}))
+    proc = cli("merge", str(run_a), str(other), "--name", "m", "--runs-dir", str(tmp_path / "runs"), cwd=tmp_path)
+    out, _ = proc.communicate(timeout=300)
+    assert proc.returncode == 2 and "disagree on holdout_seed" in out and "Traceback" not in out
+    assert not (tmp_path / "runs" / "m").exists()

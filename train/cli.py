@@ -1,4 +1,4 @@
-"""emotions-train: fit, resume, evaluate, compare and benchmark training presets."""
+"""emotions-train: fit, resume, evaluate, adjust, merge, compare and benchmark training presets."""
 
 from __future__ import annotations
 
@@ -66,6 +66,13 @@ def build_parser() -> argparse.ArgumentParser:
                      "holdout (default)")
     adj.add_argument("--objective", choices=["macro_f1", "balanced"], default="macro_f1")
     _data_arg(adj)
+
+    mrg = sub.add_parser("merge", help="several runs as one model (mean of their logits) in a new run folder, "
+                         "for adjust and emotions-convert; the runs must share their holdout")
+    mrg.add_argument("runs", nargs="+", type=Path, metavar="RUN")
+    mrg.add_argument("--name", required=True, help="the merged run's folder name")
+    mrg.add_argument("--runs-dir", type=Path, default=Path("runs"), help="where it goes (default runs/)")
+    mrg.add_argument("--cache-dir", type=Path, help="where the .npz image cache lives (default ~/.cache/emotions)")
 
     cmp_ = sub.add_parser("compare", help="table of runs (and a comparison plot)")
     cmp_.add_argument("runs", nargs="+", type=Path)
@@ -143,6 +150,11 @@ def _dispatch(args) -> int:
         if not (args.run / "best.keras").exists():
             raise FileNotFoundError(f"not a run folder with best.keras: {args.run}")
         adjust_run(args.run, args.data, args.mode, args.objective, args.cache_dir)
+        return 0
+    if args.command == "merge":
+        from train.merge import merge_runs
+
+        merge_runs(args.runs, args.runs_dir / args.name, args.cache_dir)
         return 0
     if args.command == "compare":
         from train.compare import compare

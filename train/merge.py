@@ -1,0 +1,105 @@
+"""`emotions-train merge`: several trained runs as one model that the exhibit runs in a single pass.
+
+Every run ends in Dense(features → 7) + softmax. The mean of the members' logits is therefore one Dense
+layer over their concatenated features (kernels stacked and divided by n, biases averaged), and the merged
+model ends in a Dense + softmax like any run: `emotions-train adjust` folds class offsets into it,
+`emotions-convert` turns it into one int8 file, and its cost is the members' costs added (res48 + student48:
+1.1 + 0.7 ms, under the 2 ms that res48 with flip averaging misses). Averaging logits is the geometric mean
+of the members' probabilities; on the shared holdout it scores like the arithmetic mean that `evaluate`
+reports for ensembles.
+
+The merged folder is a run folder for `adjust`, `compare` and `emotions-convert`: config.json carries the
+members' common holdout, so offsets are fitted on images none of them trained on.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+from datetime import UTC, datetime
+from pathlib import Path
+
+import numpy as np
+
+log = logging.getLogger(__name__)
+
+# what the members must agree on for their shared holdout to be clean for all of them
+SHARED_KEYS = ("data", "holdout", "holdout_seed")
+
+
+def merge_models(models: list):
+    """One Keras model whose softmax is over the mean of the MODELS' logits (same input, Dense + softmax ends)."""
+    import keras
+
+    if len(models) < 2:
+        raise ValueError("merging needs at least two models")
+    shape = models[0].input_shape[1:]
+    kernels, biases, features = [], [], []
+    face = keras.Input(shape, name="face")
+    for i, model in enumerate(models):
+        last = model.layers[-1]
+        activation = getattr(last, "activation", None)
+        if not isinstance(last, keras.layers.Dense) or getattr(activation, "__name__", "") != "softmax":
+            raise ValueError(f"{model.name}: the last layer is {type(last).__name__}, not a Dense + softmax")
+        if model.input_shape[1:] != shape:
+            raise ValueError(f"{model.name}: input {model.input_shape[1:]}, the first member's is {shape}")
+        kernel, bias = last.get_weights()
+        kernels.append(kernel)
+        biases.append(bias)
+        # nested under its own name: the members' layer names repeat (all res48s have a "stem_conv0")
+        features.append(keras.Model(model.inputs, last.input, name=f"member{i}_{model.name}")(face))
+    if len({b.shape for b in biases}) != 1:
+        raise ValueError("the members disagree on the number of classes")
+    scores = keras.layers.Dense(len(biases[0]), activation="softmax", name="scores")
+    merged = keras.Model(face, scores(keras.layers.Concatenate(name="features")(features)), name="merged")
+    scores.set_weights([np.concatenate(kernels) / len(models), np.mean(biases, axis=0)])
+    return merged
+
+
+def merge_runs(runs: list[Path], out: Path, cache_dir: Path | None = None) -> Path:
+    """Merge RUNS' best.keras into OUT/best.keras with a run record; report the merged model plain
+    (one pass: the budget it is made for) on validation."""
+    import keras
+
+    from train.data import resolve_root
+    from train.evaluate import evaluate_model
+    from train.fit import inference_model, machine_info
+
+    if out.exists():
+        raise ValueError(f"{out} exists already: choose another --name")
+    configs = []
+    for run in runs:
+        if not (run / "config.json").is_file() or not (run / "best.keras").is_file():
+            raise FileNotFoundError(f"not a run folder with best.keras: {run}")
+        config = json.loads((run / "config.json").read_text())
+        if config.get("limit"):
+            raise ValueError(f"{run} was a --limit smoke run; its holdout cannot be rebuilt exactly")
+        config.setdefault("holdout_seed", config["seed"])  # older runs used one seed for both
+        configs.append(config)
+    for key in SHARED_KEYS:
+        values = {str(c.get(key)) for c in configs}
+        if len(values) > 1:
+            raise ValueError(f"the runs disagree on {key} ({', '.join(sorted(values))}): one of them trained on "
+                             "images the others hold out, so no holdout is clean for the merged model")
+    root = resolve_root(configs[0]["data"])
+    merged = inference_model(merge_models([keras.models.load_model(r / "best.keras", compile=False) for r in runs]))
+    out.mkdir(parents=True)
+    merged.save(out / "best.keras")
+    names = [r.name for r in runs]
+    record = {
+        "preset": {"name": "merged", "description": "logit average of " + " + ".join(names) + " in one model "
+                   "(emotions-train merge)", "flip_tta": False},
+        "members": [os.path.relpath(r, out) for r in runs],
+        "data": str(root),
+        **{key: configs[0][key] for key in ("holdout", "holdout_seed")},
+        "seed": configs[0]["seed"],
+        "train_images": configs[0].get("train_images"),
+        "holdout_images": configs[0].get("holdout_images"),
+        "started": datetime.now(UTC).isoformat(timespec="seconds"),
+        "machine": machine_info(),
+    }
+    (out / "config.json").write_text(json.dumps(record, indent=2))
+    log.info("merged %s into %s (%d parameters)", ", ".join(names), out, merged.count_params())
+    evaluate_model(merged, root, out, cache_dir=cache_dir, flip_tta=False, extra={"members": names})
+    return out

@@ -35,6 +35,24 @@ def _weak_classes(validation: dict) -> str:
     return f"- Classes this model often misses (recall < 0.55 on validation): {', '.join(weak)}."
 
 
+def _training_lines(facts: dict) -> list[str]:
+    """Epochs and time of the run, or of each member of a merged model; then the whole recipe's hours."""
+    def run_line(f: dict) -> str:
+        taught = f" distilled from {', '.join(f['teachers'])};" if f.get("teachers") else ""
+        return (f"{f.get('epochs', '?')} epochs (best holdout epoch {f.get('best_epoch', '?')}),{taught} "
+                f"{f.get('train_hours', 0):.2f} h on {f.get('machine', '?')}")
+
+    if facts.get("members"):
+        lines = [f"- Member `{m.get('run_id', '?')}` (preset `{m.get('preset', '?')}`): {run_line(m)}."
+                 for m in facts["members"]]
+    else:
+        lines = [f"- Training: {run_line(facts)}."]
+    if facts.get("recipe_hours", 0) > facts.get("train_hours", 0) + 1e-9:
+        lines.append(f"- Training behind this file, every run it was made from counted once: "
+                     f"{facts['recipe_hours']:.2f} h.")
+    return lines
+
+
 def write_card(out_model: Path, info: dict) -> tuple[Path, Path]:
     """info: spec, verify result, bench result, training facts. Writes <model>.md and <model>.json."""
     md_path, json_path = out_model.with_suffix(".md"), out_model.with_suffix(".json")
@@ -51,9 +69,7 @@ def write_card(out_model: Path, info: dict) -> tuple[Path, Path]:
         f"{info['training'].get('holdout_images', '?')} held out for early stopping and choices; the validation "
         "split below was never used for a choice).",
         f"- Preset: `{info['training'].get('preset', '?')}` — {info['training'].get('description', '')}",
-        f"- Epochs: {info['training'].get('epochs', '?')} "
-        f"(best holdout epoch {info['training'].get('best_epoch', '?')}), training time "
-        f"{info['training'].get('train_hours', 0):.2f} h on {info['training'].get('machine', '?')}.",
+        *_training_lines(info["training"]),
         *_adjustment_lines(info["training"].get("adjustment")),
         "",
         "## Accuracy (this file, int8, on the 7,178 FER2013 validation images)",

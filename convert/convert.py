@@ -38,15 +38,37 @@ def training_facts(keras_path: Path) -> dict:
             train_images=config.get("train_images"), holdout_images=config.get("holdout_images"),
             machine=f"{config['machine'].get('cpus')} CPUs, TF {config['machine'].get('tensorflow')}",
         )
+        if config.get("teachers"):
+            facts["teachers"] = [Path(t).parent.name if t.endswith(".keras") else Path(t).name  # run/best.keras
+                                 for t in config["teachers"]]
+        if config.get("members"):  # `emotions-train merge`: the members' own records
+            facts["members"] = [training_facts((run / m).resolve() / "best.keras") for m in config["members"]]
     if state_file.exists():
         state = json.loads(state_file.read_text())
         facts.update(epochs=state["epoch"], best_epoch=state["best_epoch"], train_hours=state["train_seconds"] / 3600)
+    facts["recipe_hours"] = _recipe_hours(run)
     adjust_file = run / "adjust.json"
     if keras_path.name == "adjusted.keras" and adjust_file.exists():  # made by `emotions-train adjust`
         adjust = json.loads(adjust_file.read_text())
         facts["adjustment"] = {k: adjust[k] for k in ("mode", "objective", "offsets", "holdout_before",
                                                       "holdout_after")}
     return facts
+
+
+def _recipe_hours(run: Path, seen: set | None = None) -> float:
+    """Training hours of RUN and of every run it was made from (merge members, distillation teachers), each once."""
+    seen = set() if seen is None else seen
+    run = run.resolve()
+    if run in seen or not (run / "config.json").exists():
+        return 0.0
+    seen.add(run)
+    config = json.loads((run / "config.json").read_text())
+    state_file = run / "state.json"
+    hours = json.loads(state_file.read_text())["train_seconds"] / 3600 if state_file.exists() else 0.0
+    for source in [*config.get("members", []), *config.get("teachers", [])]:
+        source_dir = run / source
+        hours += _recipe_hours(source_dir if source_dir.is_dir() else source_dir.parent, seen)
+    return hours
 
 
 def bench_in_subprocess(model: Path, runs: int) -> dict:

@@ -95,4 +95,6 @@ def test_short_real_soak():
     summary = text.strip().splitlines()[-1]
     presses = int(summary.split("presses ")[1].split(",")[0])
     decisions = int(summary.split("decisions ")[1].split(" ")[0])
-    assert presses >= 15 and decisions >= 1, summary  # the visitor drove the exhibit past Attract
+    # The visitor drove the exhibit past Attract. How often it can press depends on the path the model's
+    # answers open: the dance activity shows no button for ~30 s, so a 50-s walk can hold as few as 8 presses.
+    assert presses >= 6 and decisions >= 1, summary

@@ -429,6 +429,16 @@ def test_merge_is_the_mean_of_the_members_logits_and_adjust_and_convert_take_it(
     clf = Classifier(ClassifierOptions(model=model_file))
     assert clf.predict(faces[:4, :, :, 0].astype(np.uint8)).shape == (4, 7) and not clf.flip_average
 
+    from convert.card import _training_lines
+    from convert.convert import training_facts
+
+    facts = training_facts(merged_dir / "adjusted.keras")  # what the model card says about its training
+    hours = [json.loads((r / "state.json").read_text())["train_seconds"] / 3600 for r in (run_a, run_c)]
+    assert [m["run_id"] for m in facts["members"]] == ["tiny-a", "tiny-c"]
+    assert facts["recipe_hours"] == pytest.approx(sum(hours))
+    lines = _training_lines(facts)
+    assert lines[0].startswith("- Member `tiny-a`") and "4 epochs" in lines[0] and "1 epochs" in lines[1]
+
 
 def test_merge_refuses_runs_with_different_holdouts(tiny_run, tmp_path):
     run_a, _ = tiny_run

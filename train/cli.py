@@ -72,7 +72,7 @@ def build_parser() -> argparse.ArgumentParser:
     mrg.add_argument("runs", nargs="+", type=Path, metavar="RUN")
     mrg.add_argument("--name", required=True, help="the merged run's folder name")
     mrg.add_argument("--runs-dir", type=Path, default=Path("runs"), help="where it goes (default runs/)")
-    mrg.add_argument("--cache-dir", type=Path, help="where the .npz image cache lives (default ~/.cache/emotions)")
+    _data_arg(mrg)
 
     cmp_ = sub.add_parser("compare", help="table of runs (and a comparison plot)")
     cmp_.add_argument("runs", nargs="+", type=Path)
@@ -154,7 +154,7 @@ def _dispatch(args) -> int:
     if args.command == "merge":
         from train.merge import merge_runs
 
-        merge_runs(args.runs, args.runs_dir / args.name, args.cache_dir)
+        merge_runs(args.runs, args.runs_dir / args.name, args.data, args.cache_dir)
         return 0
     if args.command == "compare":
         from train.compare import compare

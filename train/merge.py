@@ -24,8 +24,9 @@ import numpy as np
 
 log = logging.getLogger(__name__)
 
-# what the members must agree on for their shared holdout to be clean for all of them
-SHARED_KEYS = ("data", "holdout", "holdout_seed")
+# What the members must agree on for their shared holdout to be clean for all of them. The dataset's path is
+# not one of them (runs trained on two machines record two paths); its split sizes are.
+SHARED_KEYS = ("holdout", "holdout_seed", "train_images", "holdout_images")
 
 
 def merge_models(models: list):
@@ -57,7 +58,7 @@ def merge_models(models: list):
     return merged
 
 
-def merge_runs(runs: list[Path], out: Path, cache_dir: Path | None = None) -> Path:
+def merge_runs(runs: list[Path], out: Path, data: str | None = None, cache_dir: Path | None = None) -> Path:
     """Merge RUNS' best.keras into OUT/best.keras with a run record; report the merged model plain
     (one pass: the budget it is made for) on validation."""
     import keras
@@ -82,7 +83,7 @@ def merge_runs(runs: list[Path], out: Path, cache_dir: Path | None = None) -> Pa
         if len(values) > 1:
             raise ValueError(f"the runs disagree on {key} ({', '.join(sorted(values))}): one of them trained on "
                              "images the others hold out, so no holdout is clean for the merged model")
-    root = resolve_root(configs[0]["data"])
+    root = resolve_root(data or configs[0]["data"])
     merged = inference_model(merge_models([keras.models.load_model(r / "best.keras", compile=False) for r in runs]))
     out.mkdir(parents=True)
     merged.save(out / "best.keras")

@@ -18,8 +18,9 @@ def run_row(run: Path) -> dict:
     row = {
         "run": run.name,
         "preset": config["preset"]["name"] if config else "—",
-        "epochs": state.get("epoch", 0) if config else float("nan"),
-        "hours": state.get("train_seconds", 0.0) / 3600 if config else float("nan"),
+        # no state.json: an evaluation or a merge of other runs, which trained nothing itself
+        "epochs": state.get("epoch", float("nan")),
+        "hours": state.get("train_seconds", float("nan")) / 3600,
         "val_accuracy": float("nan"),
         "macro_f1": float("nan"),
         "private_accuracy": float("nan"),

@@ -137,7 +137,7 @@ def adjust_run(run_dir: Path, data: str | None = None, mode: str = "auto", objec
     RUN/adjusted.keras and RUN/adjust.json, and report validation once, for the chosen offsets only."""
     import keras
 
-    from train.data import load_split, resolve_root, stratified_holdout
+    from train.data import load_split, recorded_holdout, resolve_root, stratified_holdout
     from train.evaluate import predict
     from train.fit import validation_arrays
     from train.metrics import evaluation_report, headline
@@ -149,7 +149,7 @@ def adjust_run(run_dir: Path, data: str | None = None, mode: str = "auto", objec
     root = resolve_root(data or config.get("data"))
     model = keras.models.load_model(run_dir / "best.keras")
     train = load_split(root, "train", cache_dir=cache_dir)
-    holdout = stratified_holdout(train.labels, config["holdout"], config.get("holdout_seed", config["seed"]))
+    holdout = stratified_holdout(train.labels, *recorded_holdout(config))
     prior = train.subset(~holdout).counts().astype(np.float64)
     hold_probs = predict(model, train.images[holdout], flip=flip)
     hold_labels = train.labels[holdout]

@@ -163,6 +163,11 @@ def load_split(
     return result
 
 
+def recorded_holdout(config: dict) -> tuple[float, int]:
+    """(fraction, seed) of the holdout a run's config.json records; older runs used one seed for both."""
+    return config.get("holdout"), config.get("holdout_seed", config.get("seed"))
+
+
 def stratified_holdout(labels: np.ndarray, fraction: float, seed: int) -> np.ndarray:
     """Boolean mask of a stratified holdout taken from train, used for early stopping and choices."""
     rng = np.random.default_rng(seed)

@@ -24,6 +24,8 @@ from pathlib import Path
 
 import numpy as np
 
+from train.data import recorded_holdout
+
 log = logging.getLogger(__name__)
 
 TARGETS_FILE = "teacher_targets.npz"
@@ -46,7 +48,7 @@ def check_teacher_holdout(teacher: Path, holdout: float, holdout_seed: int) -> N
         raise ValueError(f"teacher {teacher}: no config.json beside it, so its holdout is unknown; "
                          "teachers must be run folders trained with the same --holdout-seed")
     config = json.loads(config_file.read_text())
-    theirs = (config.get("holdout"), config.get("holdout_seed", config.get("seed")))
+    theirs = recorded_holdout(config)
     if config.get("limit") or theirs != (holdout, holdout_seed):
         raise ValueError(f"teacher {teacher} was trained with holdout {theirs[0]} seed {theirs[1]}"
                          f"{' on a --limit subset' if config.get('limit') else ''}; this run holds out "

@@ -25,7 +25,7 @@ from pathlib import Path
 
 import numpy as np
 
-from train.data import Split, leaked_mask, load_split, resolve_root, stratified_holdout
+from train.data import Split, leaked_mask, load_split, recorded_holdout, resolve_root, stratified_holdout
 from train.presets import Preset
 
 log = logging.getLogger(__name__)
@@ -349,8 +349,8 @@ def fit(preset: Preset, options: FitOptions, resume: Path | None = None) -> Path
         from train.presets import Preset as _P
 
         preset = _P.from_dict(config["preset"])
-        options.holdout, options.seed, options.limit = config["holdout"], config["seed"], config.get("limit")
-        options.holdout_seed = config.get("holdout_seed", config["seed"])  # older runs used one seed for both
+        options.seed, options.limit = config["seed"], config.get("limit")
+        options.holdout, options.holdout_seed = recorded_holdout(config)
         options.data = options.data or config["data"]
         # recorded relative to the run folder, so a clone or another working directory finds them
         options.teachers = tuple(run_dir / t for t in config.get("teachers", []))

@@ -24,9 +24,6 @@ import numpy as np
 
 log = logging.getLogger(__name__)
 
-# What the members must agree on for their shared holdout to be clean for all of them. The dataset's path is
-# not one of them (runs trained on two machines record two paths); its split sizes are.
-SHARED_KEYS = ("holdout", "holdout_seed", "train_images", "holdout_images")
 
 
 def merge_models(models: list):
@@ -63,7 +60,7 @@ def merge_runs(runs: list[Path], out: Path, data: str | None = None, cache_dir: 
     (one pass: the budget it is made for) on validation."""
     import keras
 
-    from train.data import resolve_root
+    from train.data import recorded_holdout, resolve_root
     from train.evaluate import evaluate_model
     from train.fit import inference_model, machine_info
 
@@ -76,10 +73,13 @@ def merge_runs(runs: list[Path], out: Path, data: str | None = None, cache_dir: 
         config = json.loads((run / "config.json").read_text())
         if config.get("limit"):
             raise ValueError(f"{run} was a --limit smoke run; its holdout cannot be rebuilt exactly")
-        config.setdefault("holdout_seed", config["seed"])  # older runs used one seed for both
         configs.append(config)
-    for key in SHARED_KEYS:
-        values = {str(c.get(key)) for c in configs}
+    # What the members must agree on for their shared holdout to be clean for all of them. The dataset's path
+    # is not one of them (runs trained on two machines record two paths); its split sizes are.
+    for key, value in (("holdout_seed", lambda c: recorded_holdout(c)[1]), ("holdout", lambda c: c["holdout"]),
+                       ("train_images", lambda c: c.get("train_images")),
+                       ("holdout_images", lambda c: c.get("holdout_images"))):
+        values = {str(value(c)) for c in configs}
         if len(values) > 1:
             raise ValueError(f"the runs disagree on {key} ({', '.join(sorted(values))}): one of them trained on "
                              "images the others hold out, so no holdout is clean for the merged model")
@@ -93,7 +93,7 @@ def merge_runs(runs: list[Path], out: Path, data: str | None = None, cache_dir: 
                    "(emotions-train merge)", "flip_tta": False},
         "members": [os.path.relpath(r, out) for r in runs],
         "data": str(root),
-        **{key: configs[0][key] for key in ("holdout", "holdout_seed")},
+        **dict(zip(("holdout", "holdout_seed"), recorded_holdout(configs[0]))),
         "seed": configs[0]["seed"],
         "train_images": configs[0].get("train_images"),
         "holdout_images": configs[0].get("holdout_images"),

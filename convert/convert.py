@@ -39,8 +39,7 @@ def training_facts(keras_path: Path) -> dict:
             machine=f"{config['machine'].get('cpus')} CPUs, TF {config['machine'].get('tensorflow')}",
         )
         if config.get("teachers"):
-            facts["teachers"] = [Path(t).parent.name if t.endswith(".keras") else Path(t).name  # run/best.keras
-                                 for t in config["teachers"]]
+            facts["teachers"] = [_source_run(run, t).name for t in config["teachers"]]
         if config.get("members"):  # `emotions-train merge`: the members' own records
             facts["members"] = [training_facts((run / m).resolve() / "best.keras") for m in config["members"]]
     if state_file.exists():
@@ -66,9 +65,14 @@ def _recipe_hours(run: Path, seen: set | None = None) -> float:
     state_file = run / "state.json"
     hours = json.loads(state_file.read_text())["train_seconds"] / 3600 if state_file.exists() else 0.0
     for source in [*config.get("members", []), *config.get("teachers", [])]:
-        source_dir = run / source
-        hours += _recipe_hours(source_dir if source_dir.is_dir() else source_dir.parent, seen)
+        hours += _recipe_hours(_source_run(run, source), seen)
     return hours
+
+
+def _source_run(run: Path, source: str) -> Path:
+    """The run folder of a teacher or member that RUN's config records relative to it (a folder or its .keras)."""
+    path = run / source
+    return path.parent if path.suffix == ".keras" else path
 
 
 def bench_in_subprocess(model: Path, runs: int) -> dict:

@@ -76,10 +76,10 @@ def merge_runs(runs: list[Path], out: Path, data: str | None = None, cache_dir: 
         configs.append(config)
     # What the members must agree on for their shared holdout to be clean for all of them. The dataset's path
     # is not one of them (runs trained on two machines record two paths); its split sizes are.
-    for key, value in (("holdout_seed", lambda c: recorded_holdout(c)[1]), ("holdout", lambda c: c["holdout"]),
-                       ("train_images", lambda c: c.get("train_images")),
-                       ("holdout_images", lambda c: c.get("holdout_images"))):
-        values = {str(value(c)) for c in configs}
+    shared = [dict(zip(("holdout", "holdout_seed"), recorded_holdout(c)), train_images=c.get("train_images"),
+                   holdout_images=c.get("holdout_images")) for c in configs]
+    for key in shared[0]:
+        values = {str(s[key]) for s in shared}
         if len(values) > 1:
             raise ValueError(f"the runs disagree on {key} ({', '.join(sorted(values))}): one of them trained on "
                              "images the others hold out, so no holdout is clean for the merged model")
@@ -93,10 +93,8 @@ def merge_runs(runs: list[Path], out: Path, data: str | None = None, cache_dir: 
                    "(emotions-train merge)", "flip_tta": False},
         "members": [os.path.relpath(r, out) for r in runs],
         "data": str(root),
-        **dict(zip(("holdout", "holdout_seed"), recorded_holdout(configs[0]))),
+        **shared[0],
         "seed": configs[0]["seed"],
-        "train_images": configs[0].get("train_images"),
-        "holdout_images": configs[0].get("holdout_images"),
         "started": datetime.now(UTC).isoformat(timespec="seconds"),
         "machine": machine_info(),
     }

@@ -157,8 +157,7 @@ _res48wide = replace(
     _res48mix,
     name="res48-wide",
     description="Teacher: res48-mix with stem 32 and stages 64/128/224 (~1.0 M params, ~93 M multiply-adds, "
-    "too slow to ship), 80 epochs (~5 h here at ~3.6 min per epoch); measure it with `emotions-train bench res48-wide` and run it across "
-    "sessions with --resume.",
+    "too slow to ship), 80 epochs (~4.5 h here at ~3.3 min per epoch): run it across sessions with --resume.",
     model_args={"stem": 32, "widths": (64, 128, 224), "dropout": 0.4, "l2": 5e-5},
 )
 _res48w = replace(_res48, name="res48-weighted", description="res48 with balanced class weights.",

@@ -25,7 +25,6 @@ import numpy as np
 log = logging.getLogger(__name__)
 
 
-
 def merge_models(models: list):
     """One Keras model whose softmax is over the mean of the MODELS' logits (same input, Dense + softmax ends)."""
     import keras

@@ -151,7 +151,7 @@ _student48mix = replace(
 # A teacher only (never shipped): res48's teachers fit their augmented training data hardly better than the
 # holdout (res48-s2: 69 % vs 66 % at the last epoch), so capacity limits them. A 32-wide stem and stages
 # 64/128/224 are ~2.3× res48's multiply-adds and ~2.2× its parameters; distil it into student48. The last stage
-# is 224 rather than 256 so that a checkpoint (~4.4 MB) stays under the repository's 5 MB file limit and can
+# is 224 rather than 256 so that a checkpoint (4.3 MB) stays under the repository's 5 MB file limit and can
 # be committed between sessions (256: 1.21 M parameters, ~5.1 MB) at a cost of 7 % of the multiply-adds.
 _res48wide = replace(
     _res48mix,

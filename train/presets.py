@@ -157,8 +157,19 @@ _res48wide = replace(
     _res48mix,
     name="res48-wide",
     description="Teacher: res48-mix with stem 32 and stages 64/128/224 (~1.0 M params, ~93 M multiply-adds, "
-    "too slow to ship), 80 epochs (~4.5 h here at ~3.3 min per epoch): run it across sessions with --resume.",
+    "too slow to ship), 80 epochs (4.1 h for res48-wide-s8 here): run it across sessions with --resume.",
     model_args={"stem": 32, "widths": (64, 128, 224), "dropout": 0.4, "l2": 5e-5},
+)
+# The merged model's other half: res48 itself distilled from the teachers (a "born-again" res48), so that
+# both halves of the one shipped pass learn from the wider teacher, not only the student48 half.
+_res48distil = replace(
+    _res48,
+    name="res48-distil",
+    description="res48 as a distillation student: student48's recipe (no label smoothing, 70 epochs) on "
+    "res48's net (~1.1 ms per int8 pass), a merge partner for a student48; give --teachers.",
+    label_smoothing=0.0,
+    epochs=70,
+    patience=70,
 )
 _res48w = replace(_res48, name="res48-weighted", description="res48 with balanced class weights.",
                   class_weight=True)
@@ -178,7 +189,7 @@ _tiny = Preset(
 PRESETS: dict[str, Preset] = {
     p.name: p
     for p in (_seed1, _seed2, _seed3, _seed4, _seed5, _seed6, _seed7, _seed8, _seed9, _res48, _res48mix, _res48wide,
-              _res48w, _student48, _student48mix, _tiny)
+              _res48w, _res48distil, _student48, _student48mix, _tiny)
 }
 
 

@@ -123,6 +123,15 @@ _student48 = replace(
     epochs=70,
     patience=70,
 )
+# The merged model's other half: res48 itself distilled from the teachers (a "born-again" res48), so that
+# both halves of the one shipped pass learn from the wider teacher, not only the student48 half.
+_res48distil = replace(
+    _student48,
+    name="res48-distil",
+    description="res48 as a distillation student: student48's recipe (no label smoothing, 70 epochs) on "
+    "res48's net (~1.1 ms per int8 pass), a merge partner for a student48; give --teachers.",
+    model_args=_res48.model_args,
+)
 # Issue 7's third teacher: res48 with mixup/cutmix on top of its augmentation, trained longer (mixing
 # regularises, so it needs more epochs to fit). Label smoothing is dropped: mixed targets are soft.
 _res48mix = replace(
@@ -159,17 +168,6 @@ _res48wide = replace(
     description="Teacher: res48-mix with stem 32 and stages 64/128/224 (~1.0 M params, ~93 M multiply-adds, "
     "too slow to ship), 80 epochs (4.1 h for res48-wide-s8 here): run it across sessions with --resume.",
     model_args={"stem": 32, "widths": (64, 128, 224), "dropout": 0.4, "l2": 5e-5},
-)
-# The merged model's other half: res48 itself distilled from the teachers (a "born-again" res48), so that
-# both halves of the one shipped pass learn from the wider teacher, not only the student48 half.
-_res48distil = replace(
-    _res48,
-    name="res48-distil",
-    description="res48 as a distillation student: student48's recipe (no label smoothing, 70 epochs) on "
-    "res48's net (~1.1 ms per int8 pass), a merge partner for a student48; give --teachers.",
-    label_smoothing=0.0,
-    epochs=70,
-    patience=70,
 )
 _res48w = replace(_res48, name="res48-weighted", description="res48 with balanced class weights.",
                   class_weight=True)

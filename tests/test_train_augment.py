@@ -55,8 +55,9 @@ def test_nothing_enabled_is_identity(faces):
         only(brightness=(0.8, 1.2)),
         only(intensity_shift=30),
         only(erasing_prob=1.0),
+        only(crop_scale=(0.5, 1.0)),
     ],
-    ids=["rotation", "width", "height", "zoom", "shear", "flip", "brightness", "intensity", "erasing"],
+    ids=["rotation", "width", "height", "zoom", "shear", "flip", "brightness", "intensity", "erasing", "crop"],
 )
 def test_each_transform_changes_pixels_and_stays_in_range(faces, config):
     out = run(faces, config)
@@ -99,6 +100,26 @@ def test_rotation_stays_within_limit(faces):
         y, x = np.unravel_index(out.argmax(), out.shape)
         angles.append(np.degrees(np.arctan2(y - 23.5, x - 23.5)))
     assert max(abs(a) for a in angles) <= 33 and np.std(angles) > 5
+
+
+def test_resized_crop_is_a_stretch_of_a_window_inside_the_image():
+    # A left-to-right ramp (pixel value = column) cropped to 0.6 of each side: every output step is
+    # 0.6 of a column, and a window reaching past the border would show flat (clamped) steps.
+    ramp = np.tile(np.arange(48, dtype=np.float32), (48, 1))[None, ..., None]
+    config = only(crop_scale=(0.36, 0.36), crop_ratio=(1.0, 1.0))
+    starts = []
+    for s in range(30):
+        row = run(ramp, config, seed=(s, 1))[0, 24, :, 0]
+        np.testing.assert_allclose(np.diff(row)[1:-1], 0.6, atol=1e-3)
+        starts.append(row[1])
+    assert min(starts) >= 0 and max(starts) + 0.6 * 46 <= 47 and np.std(starts) > 2
+
+
+def test_resized_crop_refuses_a_second_zoom():
+    with pytest.raises(ValueError, match="replaces zoom"):
+        AugmentConfig(crop_scale=(0.6, 1.0))
+    with pytest.raises(ValueError, match="crop_scale"):
+        only(crop_scale=(0.0, 1.0))
 
 
 # first half classes 0–2, second half 3–6: an image and its partner (mirror position) never share a class

@@ -29,6 +29,11 @@ class AugmentConfig:
     intensity_shift: float = 30.0  # add uniform ±, the grayscale channel_shift_range
     erasing_prob: float = 0.0  # random erasing (Zhong et al. 2017)
     erasing_area: tuple[float, float] = (0.02, 0.25)
+    # Random-resized crop (Szegedy et al. 2015): a crop covering `crop_scale` of the image area with a
+    # log-uniform width/height ratio in `crop_ratio`, placed wholly inside the image and stretched to full
+    # size. It replaces the zoom and shifts above (set them to 0); rotation, shear and flip still apply.
+    crop_scale: tuple[float, float] | None = None
+    crop_ratio: tuple[float, float] = (3 / 4, 4 / 3)
     # Batch mixing (mix_batch): each image is paired with another in its batch, and the targets are
     # mixed by the share of pixels each contributed. Alpha 0 switches a kind off; with both on, each
     # mixed image is mixup or cutmix with equal odds.
@@ -36,13 +41,21 @@ class AugmentConfig:
     cutmix_alpha: float = 0.0  # a box of area 1 − λ pasted from the partner (Yun et al. 2019)
     mix_prob: float = 1.0  # the share of images that are mixed at all
 
+    def __post_init__(self) -> None:
+        if self.crop_scale is not None:
+            low, high = self.crop_scale
+            if not 0.0 < low <= high <= 1.0:
+                raise ValueError(f"crop_scale must satisfy 0 < low <= high <= 1, got {self.crop_scale}")
+            if self.zoom or self.width_shift or self.height_shift:
+                raise ValueError("crop_scale replaces zoom, width_shift and height_shift: set them to 0")
+
     def to_dict(self) -> dict:
         return asdict(self)
 
     @classmethod
     def from_dict(cls, data: dict) -> AugmentConfig:
         data = dict(data)
-        for key in ("brightness", "erasing_area"):
+        for key in ("brightness", "erasing_area", "crop_scale", "crop_ratio"):
             if data.get(key) is not None:
                 data[key] = tuple(data[key])
         return cls(**data)
@@ -60,6 +73,7 @@ class AugmentConfig:
                 self.brightness is not None,
                 self.intensity_shift,
                 self.erasing_prob,
+                self.crop_scale is not None,
             ]
         )
 
@@ -81,11 +95,21 @@ def affine_matrices(config: AugmentConfig, batch: int, size: tf.Tensor, seeds: t
     w = tf.cast(size[1], tf.float32)
     shape = (batch,)
     angle = _uniform(seeds[0], shape, -1.0, 1.0) * (config.rotation_deg * math.pi / 180.0)
-    zoom_x = _uniform(seeds[1], shape, 1.0 - config.zoom, 1.0 + config.zoom)
-    zoom_y = _uniform(seeds[2], shape, 1.0 - config.zoom, 1.0 + config.zoom)
     shear = _uniform(seeds[3], shape, -config.shear, config.shear)
-    shift_x = _uniform(seeds[4], shape, -config.width_shift, config.width_shift) * w
-    shift_y = _uniform(seeds[5], shape, -config.height_shift, config.height_shift) * h
+    if config.crop_scale is not None:
+        # The crop's width and height as fractions of the image's; the output→input zoom is that fraction,
+        # and the crop's centre moves at most as far as keeps the crop inside the image.
+        area = _uniform(seeds[1], shape, *config.crop_scale)
+        log_ratio = _uniform(seeds[2], shape, *(math.log(r) for r in config.crop_ratio))
+        zoom_x = tf.minimum(tf.sqrt(area * tf.exp(log_ratio)), 1.0)
+        zoom_y = tf.minimum(tf.sqrt(area / tf.exp(log_ratio)), 1.0)
+        shift_x = _uniform(seeds[4], shape, -0.5, 0.5) * (1.0 - zoom_x) * w
+        shift_y = _uniform(seeds[5], shape, -0.5, 0.5) * (1.0 - zoom_y) * h
+    else:
+        zoom_x = _uniform(seeds[1], shape, 1.0 - config.zoom, 1.0 + config.zoom)
+        zoom_y = _uniform(seeds[2], shape, 1.0 - config.zoom, 1.0 + config.zoom)
+        shift_x = _uniform(seeds[4], shape, -config.width_shift, config.width_shift) * w
+        shift_y = _uniform(seeds[5], shape, -config.height_shift, config.height_shift) * h
     if config.horizontal_flip:
         flip = tf.where(_uniform(seeds[6], shape, 0.0, 1.0) < 0.5, -1.0, 1.0)
     else:

@@ -133,7 +133,7 @@ def augment_batch(images: tf.Tensor, seed: tf.Tensor, config: AugmentConfig) -> 
     batch = tf.shape(images)[0]
     size = tf.shape(images)[1:3]
     geometry = (config.rotation_deg, config.width_shift, config.height_shift, config.zoom, config.shear)
-    needs_affine = any(geometry) or config.horizontal_flip
+    needs_affine = any(geometry) or config.horizontal_flip or config.crop_scale is not None
     if needs_affine:
         images = tf.raw_ops.ImageProjectiveTransformV3(
             images=images,

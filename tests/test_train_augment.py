@@ -120,6 +120,8 @@ def test_resized_crop_refuses_a_second_zoom():
         AugmentConfig(crop_scale=(0.6, 1.0))
     with pytest.raises(ValueError, match="crop_scale"):
         only(crop_scale=(0.0, 1.0))
+    with pytest.raises(ValueError, match="crop_ratio"):
+        only(crop_scale=(0.6, 1.0), crop_ratio=(4 / 3, 3 / 4))
 
 
 # first half classes 0–2, second half 3–6: an image and its partner (mirror position) never share a class

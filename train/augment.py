@@ -46,6 +46,8 @@ class AugmentConfig:
             low, high = self.crop_scale
             if not 0.0 < low <= high <= 1.0:
                 raise ValueError(f"crop_scale must satisfy 0 < low <= high <= 1, got {self.crop_scale}")
+            if not 0.0 < self.crop_ratio[0] <= self.crop_ratio[1]:
+                raise ValueError(f"crop_ratio must satisfy 0 < low <= high, got {self.crop_ratio}")
             if self.zoom or self.width_shift or self.height_shift:
                 raise ValueError("crop_scale replaces zoom, width_shift and height_shift: set them to 0")
 

@@ -159,7 +159,7 @@ _student48mix = replace(
 )
 # Issue 7's random-resized-crop lever, measured on the cheapest run that feeds the merge: student48-d4 with
 # the affine zoom and shifts replaced by crops of 60–100 % of the face (same seed and teachers as d4, so the
-# augmentation is the one difference). The crop only zooms in, so faces look ~10 % larger in training than
+# augmentation is the one difference). The crop only zooms in, so faces look ~12 % larger in training than
 # at test; the comparison says whether that costs more than the extra variety gains.
 _student48rrc = replace(
     _student48,

@@ -102,9 +102,9 @@ def affine_matrices(config: AugmentConfig, batch: int, size: tf.Tensor, seeds: t
         # The crop's width and height as fractions of the image's; the output→input zoom is that fraction,
         # and the crop's centre moves at most as far as keeps the crop inside the image.
         area = _uniform(seeds[1], shape, *config.crop_scale)
-        log_ratio = _uniform(seeds[2], shape, *(math.log(r) for r in config.crop_ratio))
-        zoom_x = tf.minimum(tf.sqrt(area * tf.exp(log_ratio)), 1.0)
-        zoom_y = tf.minimum(tf.sqrt(area / tf.exp(log_ratio)), 1.0)
+        ratio = tf.exp(_uniform(seeds[2], shape, *(math.log(r) for r in config.crop_ratio)))
+        zoom_x = tf.minimum(tf.sqrt(area * ratio), 1.0)
+        zoom_y = tf.minimum(tf.sqrt(area / ratio), 1.0)
         shift_x = _uniform(seeds[4], shape, -0.5, 0.5) * (1.0 - zoom_x) * w
         shift_y = _uniform(seeds[5], shape, -0.5, 0.5) * (1.0 - zoom_y) * h
     else:

@@ -63,21 +63,14 @@ class AugmentConfig:
         return cls(**data)
 
     @property
+    def moves_pixels(self) -> bool:
+        """Whether any geometric transform is on (one affine warp applies them all)."""
+        geometry = (self.rotation_deg, self.width_shift, self.height_shift, self.zoom, self.shear)
+        return any(geometry) or self.horizontal_flip or self.crop_scale is not None
+
+    @property
     def enabled(self) -> bool:
-        return any(
-            [
-                self.rotation_deg,
-                self.width_shift,
-                self.height_shift,
-                self.zoom,
-                self.shear,
-                self.horizontal_flip,
-                self.brightness is not None,
-                self.intensity_shift,
-                self.erasing_prob,
-                self.crop_scale is not None,
-            ]
-        )
+        return self.moves_pixels or any([self.brightness is not None, self.intensity_shift, self.erasing_prob])
 
     @property
     def mixes(self) -> bool:
@@ -134,9 +127,7 @@ def augment_batch(images: tf.Tensor, seed: tf.Tensor, config: AugmentConfig) -> 
     seeds = tf.random.experimental.stateless_split(tf.cast(seed, tf.int64), num=10)
     batch = tf.shape(images)[0]
     size = tf.shape(images)[1:3]
-    geometry = (config.rotation_deg, config.width_shift, config.height_shift, config.zoom, config.shear)
-    needs_affine = any(geometry) or config.horizontal_flip or config.crop_scale is not None
-    if needs_affine:
+    if config.moves_pixels:
         images = tf.raw_ops.ImageProjectiveTransformV3(
             images=images,
             transforms=affine_matrices(config, batch, size, seeds),

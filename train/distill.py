@@ -73,10 +73,11 @@ def fingerprint(teachers: list[Path], images: np.ndarray) -> str:
 
 
 def teacher_targets(run_dir: Path, teachers: list[Path], images: np.ndarray, labels: np.ndarray,
-                    expected: str) -> np.ndarray:
-    """The teachers' probabilities for `images`: from the run's cache when it holds the `expected`
-    fingerprint, else computed and cached (a damaged cache is recomputed too)."""
-    cache = run_dir / TARGETS_FILE
+                    expected: str, cache_name: str = TARGETS_FILE) -> np.ndarray:
+    """The teachers' probabilities for `images` ((..., 48, 48) uint8, `labels` shaped like the leading axes):
+    from the run's cache when it holds the `expected` fingerprint, else computed and cached (a damaged cache
+    is recomputed too). Returns (..., classes)."""
+    cache = run_dir / cache_name
     if cache.exists():
         try:
             with np.load(cache) as saved:
@@ -85,9 +86,11 @@ def teacher_targets(run_dir: Path, teachers: list[Path], images: np.ndarray, lab
             log.info("teacher targets in %s are for other teachers or images: recomputing", cache)
         except (OSError, ValueError, KeyError, zipfile.BadZipFile) as err:
             log.warning("teacher targets in %s are unreadable (%s): recomputing", cache, err)
-    log.info("computing teacher targets: %d teachers × %d images × 2 views", len(teachers), len(images))
-    probs = ensemble_probabilities(teachers, images).astype(np.float16)
-    agree = float((probs.argmax(1) == labels).mean())
+    flat = images.reshape(-1, *images.shape[-2:])
+    log.info("computing teacher targets: %d teachers × %d images, each with its mirror", len(teachers), len(flat))
+    probs = ensemble_probabilities(teachers, flat).astype(np.float16)
+    probs = probs.reshape(*images.shape[:-2], probs.shape[-1])
+    agree = float((probs.argmax(-1) == labels).mean())
     log.info("teacher ensemble agrees with the labels on %.2f%% of its training images", 100 * agree)
     tmp = cache.with_name(cache.stem + ".tmp.npz")
     np.savez_compressed(tmp, probs=probs, fingerprint=np.array(expected))
@@ -96,9 +99,10 @@ def teacher_targets(run_dir: Path, teachers: list[Path], images: np.ndarray, lab
 
 
 def mixed_targets(labels: np.ndarray, teacher_probs: np.ndarray, weight: float) -> np.ndarray:
-    """(1 - weight) · one-hot + weight · teacher probabilities, rows summing to 1."""
+    """(1 - weight) · one-hot + weight · teacher probabilities, rows summing to 1. `teacher_probs` is
+    (N, classes), or (views, N, classes) for several views of the same N labelled images."""
     if not 0.0 <= weight <= 1.0:
         raise ValueError(f"distill_weight must be in [0, 1], got {weight}")
-    one_hot = np.eye(teacher_probs.shape[1], dtype=np.float32)[labels]
+    one_hot = np.eye(teacher_probs.shape[-1], dtype=np.float32)[labels]
     mixed = (1 - weight) * one_hot + weight * teacher_probs
-    return mixed / mixed.sum(axis=1, keepdims=True)
+    return mixed / mixed.sum(axis=-1, keepdims=True)

@@ -382,6 +382,8 @@ def fit(preset: Preset, options: FitOptions, resume: Path | None = None) -> Path
         # before the folder exists: a missing dataset or a refused teacher leaves nothing behind
         resolve_root(options.data)
         teachers = _checked_teachers(options)
+        if preset.teacher_views and not teachers:
+            raise ValueError(f"preset {preset.name} trains on views labelled by teachers: give --teachers RUN …")
         run_dir.mkdir(parents=True)
         state = {"epoch": 0, "best_val_loss": math.inf, "best_epoch": 0, "wait": 0, "train_seconds": 0.0}
     lock = _lock_run(run_dir)  # noqa: F841 - held until the process exits
@@ -439,15 +441,20 @@ def fit(preset: Preset, options: FitOptions, resume: Path | None = None) -> Path
                 log.info("cosine schedule now ends at epoch %d", preset.epochs)
         else:
             model = build_model(preset, steps, options.weights)
-    targets = None
-    if teachers:
-        from train.distill import mixed_targets, teacher_targets
+    extra_callbacks = []
+    if teachers and preset.teacher_views:
+        train_ds, follow = _view_dataset(run_dir, teachers, train, preset, options.seed, weights, state["epoch"])
+        extra_callbacks.append(follow)
+    else:
+        targets = None
+        if teachers:
+            from train.distill import mixed_targets, teacher_targets
 
-        probs = teacher_targets(run_dir, teachers, train.images, train.labels, teacher_fingerprint)
-        targets = mixed_targets(train.labels, probs, preset.distill_weight)
-        log.info("distilling from %d teachers, weight %.2f", len(teachers), preset.distill_weight)
-    train_ds = make_dataset(train, preset, training=True, seed=options.seed + state["epoch"], sample_weights=weights,
-                            targets=targets)
+            probs = teacher_targets(run_dir, teachers, train.images, train.labels, teacher_fingerprint)
+            targets = mixed_targets(train.labels, probs, preset.distill_weight)
+            log.info("distilling from %d teachers, weight %.2f", len(teachers), preset.distill_weight)
+        train_ds = make_dataset(train, preset, training=True, seed=options.seed + state["epoch"],
+                                sample_weights=weights, targets=targets)
     holdout_ds = make_dataset(holdout, preset, training=False, seed=options.seed) if len(holdout) else None
     if state["epoch"] >= preset.epochs:
         log.info("all %d epochs done already", preset.epochs)
@@ -458,7 +465,8 @@ def fit(preset: Preset, options: FitOptions, resume: Path | None = None) -> Path
                 validation_data=holdout_ds,
                 epochs=preset.epochs,
                 initial_epoch=state["epoch"],
-                callbacks=_callbacks(run_dir, state, preset, state["epoch"]),
+                callbacks=[*extra_callbacks, *_callbacks(run_dir, state, preset, state["epoch"])],
+                shuffle=False,  # the datasets shuffle themselves, reproducibly
                 verbose=0,
             )
         except KeyboardInterrupt:
@@ -481,6 +489,24 @@ def fit(preset: Preset, options: FitOptions, resume: Path | None = None) -> Path
     log.info("done %s: %d epochs in %s; %s", run_dir, state["epoch"], _hms(state["train_seconds"]),
              headline(report["plain"]))
     return run_dir
+
+
+def _view_dataset(run_dir: Path, teachers: list[Path], train: Split, preset: Preset, seed: int,
+                  class_weights: np.ndarray | None, epoch: int):
+    """The training batches of consistent distillation (train/views.py) from `epoch` on, and the callback
+    that moves them from epoch to epoch."""
+    from train.distill import fingerprint, mixed_targets, teacher_targets
+    from train.views import VIEWS_FILE, ViewSampler, augmented_views, view_dataset
+
+    started = time.time()
+    views = augmented_views(train.images, preset.augment, preset.teacher_views, seed)
+    log.info("made %d augmented views of each training image in %.0f s", preset.teacher_views, time.time() - started)
+    probs = teacher_targets(run_dir, teachers, views, train.labels, fingerprint(teachers, views), VIEWS_FILE)
+    targets = mixed_targets(train.labels, probs, preset.distill_weight)
+    log.info("distilling from %d teachers on %d views per image, weight %.2f", len(teachers), preset.teacher_views,
+             preset.distill_weight)
+    weights = None if class_weights is None else class_weights[train.labels]
+    return view_dataset(ViewSampler(views, targets, preset.batch_size, seed, weights), epoch)
 
 
 def _checked_teachers(options: FitOptions) -> list[Path]:

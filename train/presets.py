@@ -32,6 +32,14 @@ class Preset:
     augment: AugmentConfig = field(default_factory=AugmentConfig)
     flip_tta: bool = True  # report metrics with horizontal-flip averaging as well
     distill_weight: float = 0.7  # with --teachers: the share of the target taken from the teachers' probabilities
+    # With --teachers: 0 labels the clean images (train/distill.py); N > 0 labels N augmented views of each
+    # image, and the student trains on exactly those views (train/views.py).
+    teacher_views: int = 0
+
+    def __post_init__(self) -> None:
+        if self.teacher_views and self.augment.mixes:
+            raise ValueError(f"preset {self.name}: teacher_views and mixup/cutmix together would train on mixed "
+                             "images the teachers never labelled")
 
     def to_dict(self) -> dict:
         data = asdict(self)
@@ -168,6 +176,16 @@ _student48rrc = replace(
     "affine zoom and shifts; give --teachers.",
     augment=replace(_student48.augment, zoom=0.0, width_shift=0.0, height_shift=0.0, crop_scale=(0.6, 1.0)),
 )
+# Issue 7's consistent-distillation lever (train/views.py): student48-d4's seed, teachers and augmentation,
+# but the teachers label 8 augmented views of every image (~20 min of teacher passes here) and the student
+# trains on those views, so its targets match the pixels it sees. The one difference from student48-d4.
+_student48views = replace(
+    _student48,
+    name="student48-views",
+    description="student48 trained on 8 augmented views of each image, each labelled by the teachers (mean of "
+    "the view and its mirror), instead of clean-image targets; give --teachers.",
+    teacher_views=8,
+)
 # A teacher only (never shipped): res48's teachers fit their augmented training data hardly better than the
 # holdout (res48-s2: 69 % vs 66 % at the last epoch), so capacity limits them. A 32-wide stem and stages
 # 64/128/224 are ~2.3× res48's multiply-adds and ~2.2× its parameters; distil it into student48. The last stage
@@ -198,7 +216,7 @@ _tiny = Preset(
 PRESETS: dict[str, Preset] = {
     p.name: p
     for p in (_seed1, _seed2, _seed3, _seed4, _seed5, _seed6, _seed7, _seed8, _seed9, _res48, _res48mix, _res48wide,
-              _res48w, _res48distil, _student48, _student48mix, _student48rrc, _tiny)
+              _res48w, _res48distil, _student48, _student48mix, _student48rrc, _student48views, _tiny)
 }
 
 

@@ -278,6 +278,33 @@ def test_distillation_learns_from_a_teacher_and_resumes_with_its_cached_targets(
     assert proc.communicate(timeout=300)[0].strip().endswith("--resume takes no --teachers")
 
 
+def test_a_views_student_caches_its_targets_and_resumes(tiny_run, data, tmp_path):
+    teacher, _ = tiny_run
+    common = ("--runs-dir", "runs", "--cache-dir", str(tmp_path / "cache"))
+    proc = cli("fit", "--preset", "student48-views", "--data", str(data), "--epochs", "2", "--name", "lonely",
+               *common, cwd=tmp_path)
+    out, _ = proc.communicate(timeout=300)
+    assert proc.returncode == 2 and "give --teachers" in out and "Traceback" not in out
+    assert not (tmp_path / "runs" / "lonely").exists()
+    proc = cli("fit", "--preset", "student48-views", "--data", str(data), "--epochs", "2", "--teachers",
+               str(teacher), "--name", "views", *common, cwd=tmp_path)
+    out, _ = proc.communicate(timeout=600)
+    assert proc.returncode == 0, out
+    assert "made 8 augmented views" in out and "distilling from 1 teachers on 8 views per image" in out
+    run = tmp_path / "runs" / "views"
+    config = json.loads((run / "config.json").read_text())
+    with np.load(run / "teacher_views.npz") as saved:
+        probs = saved["probs"].astype(np.float32)
+    assert probs.shape == (8, config["train_images"], 7)
+    assert np.allclose(probs.sum(axis=-1), 1, atol=1e-2)
+    assert np.abs(probs[0] - probs[1]).max() > 1e-3  # the teacher answered each view, not the clean face once
+    resumed = cli("fit", "--resume", str(run), "--epochs", "3", *common[2:], cwd=tmp_path)
+    out2, _ = resumed.communicate(timeout=600)
+    assert resumed.returncode == 0, out2
+    assert "computing teacher targets" not in out2 and "on 8 views per image" in out2  # the cache was used
+    assert [int(r["epoch"]) for r in history(run)] == [1, 2, 3]
+
+
 def test_a_teacher_that_saw_the_holdout_is_refused(tiny_run, data, tmp_path):
     teacher, _ = tiny_run
     proc = cli("fit", "--preset", "tiny", "--data", str(data), "--teachers", str(teacher), "--holdout-seed", "2",

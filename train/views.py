@@ -17,9 +17,12 @@ cache's fingerprint covers the views' pixels, so answers for other pixels are ne
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 
-from train.augment import AugmentConfig
+if TYPE_CHECKING:
+    from train.augment import AugmentConfig
 
 VIEWS_FILE = "teacher_views.npz"
 _BATCH = 1024

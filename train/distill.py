@@ -9,6 +9,7 @@ carries the teachers' "this angry face looks a bit sad" knowledge that a one-hot
 The targets are computed on the unaugmented images and cached in the run folder
 (`teacher_targets.npz`, remade on resume when missing); the student sees augmented versions of
 the same images, a common offline form of distillation that costs no teacher passes per step.
+train/views.py is the consistent form: the teachers label augmented views, and the student sees exactly those.
 
 A teacher must share the student's holdout (same `--holdout` and `--holdout-seed`): one that trained
 on the student's holdout images would leak them into early stopping and model choice.

@@ -186,6 +186,18 @@ _student48views = replace(
     "the view and its mirror), instead of clean-image targets; give --teachers.",
     teacher_views=8,
 )
+# The patient form of the same lever (Beyer et al.: consistent distillation keeps gaining with longer
+# schedules): 12 views and 120 epochs. student48-views-s9's holdout loss was still falling when its LR reached
+# zero. 12 views keep teacher_views.npz (~3.9 MB) under the 5 MB file limit, so the run can span sessions.
+_student48viewslong = replace(
+    _student48views,
+    name="student48-views-long",
+    description="student48-views with 12 labelled views per image and 120 epochs (~30 min of teacher passes, "
+    "then ~70 min here): run it across sessions with --resume; give --teachers.",
+    teacher_views=12,
+    epochs=120,
+    patience=120,
+)
 # A teacher only (never shipped): res48's teachers fit their augmented training data hardly better than the
 # holdout (res48-s2: 69 % vs 66 % at the last epoch), so capacity limits them. A 32-wide stem and stages
 # 64/128/224 are ~2.3× res48's multiply-adds and ~2.2× its parameters; distil it into student48. The last stage
@@ -216,7 +228,8 @@ _tiny = Preset(
 PRESETS: dict[str, Preset] = {
     p.name: p
     for p in (_seed1, _seed2, _seed3, _seed4, _seed5, _seed6, _seed7, _seed8, _seed9, _res48, _res48mix, _res48wide,
-              _res48w, _res48distil, _student48, _student48mix, _student48rrc, _student48views, _tiny)
+              _res48w, _res48distil, _student48, _student48mix, _student48rrc, _student48views,
+              _student48viewslong, _tiny)
 }
 
 

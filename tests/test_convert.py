@@ -37,7 +37,7 @@ def trained(tmp_path_factory):
     keras.utils.set_random_seed(0)
     train = load_split(root, "train", cache_dir=cache)
     model = build_model(preset, len(train) // preset.batch_size)
-    model.fit(make_dataset(train, preset, training=True, seed=0), epochs=preset.epochs, verbose=0)
+    model.fit(make_dataset(train, preset, training=True, seed=0), epochs=preset.epochs, shuffle=False, verbose=0)
     run = tmp_path_factory.mktemp("run")
     model.save(run / "best.keras")
     return {"root": root, "cache": cache, "keras": run / "best.keras", "model": model}

@@ -11,7 +11,7 @@ A target is the mean of the teachers' answers for a view and its mirror, so it i
 for the mirrored view: the student flips at random on top, at no cost to consistency.
 
 The views come from stateless seeds and are remade at every start (seconds); only the teachers' answers
-are cached (`teacher_views.npz`, ~0.4 MB per view: small enough to commit when a run spans sessions). The
+are cached (`teacher_views.npz`, ~0.33 MB per view: small enough to commit when a run spans sessions). The
 cache's fingerprint covers the views' pixels, so answers for other pixels are never reused.
 """
 

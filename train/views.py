@@ -55,7 +55,8 @@ class ViewSampler:
                  weights: np.ndarray | None = None):
         if views.shape[:2] != targets.shape[:2]:
             raise ValueError(f"views {views.shape[:2]} and targets {targets.shape[:2]} do not match")
-        self.views, self.targets, self.weights = views, targets.astype(np.float32), weights
+        self.views, self.targets = views, targets.astype(np.float32)
+        self.weights = None if weights is None else weights.astype(np.float32)
         self.batch_size, self.seed = batch_size, seed
 
     def __len__(self) -> int:
@@ -73,7 +74,7 @@ class ViewSampler:
         x = self.views[view[rows], rows].astype(np.float32)
         x = np.where(mirror[rows, None, None], x[:, :, ::-1], x)[..., None]
         y = self.targets[view[rows], rows]
-        return (x, y) if self.weights is None else (x, y, self.weights[rows].astype(np.float32))
+        return (x, y) if self.weights is None else (x, y, self.weights[rows])
 
 
 def view_dataset(sampler: ViewSampler, start_epoch: int):

@@ -303,6 +303,15 @@ def test_a_views_student_caches_its_targets_and_resumes(tiny_run, data, tmp_path
     assert resumed.returncode == 0, out2
     assert "computing teacher targets" not in out2 and "on 8 views per image" in out2  # the cache was used
     assert [int(r["epoch"]) for r in history(run)] == [1, 2, 3]
+    # a new run with the same seed, augmentation and teacher labels the same views: it copies the answers
+    proc = cli("fit", "--preset", "student48-views", "--data", str(data), "--epochs", "1", "--teachers",
+               str(teacher), "--name", "views-twin", *common, cwd=tmp_path)
+    out3, _ = proc.communicate(timeout=600)
+    assert proc.returncode == 0, out3
+    assert f"reusing the teachers' answers from {Path('runs/views/teacher_views.npz')}" in out3
+    assert "computing teacher targets" not in out3
+    twin = tmp_path / "runs" / "views-twin" / "teacher_views.npz"
+    assert twin.read_bytes() == (run / "teacher_views.npz").read_bytes()
 
 
 def test_a_teacher_that_saw_the_holdout_is_refused(tiny_run, data, tmp_path):
@@ -350,6 +359,29 @@ def test_mixed_targets_blend_labels_and_teachers():
     assert np.allclose(mixed_targets(np.array([1, 2]), teachers, 0.0), [[0, 1, 0], [0, 0, 1]])
     with pytest.raises(ValueError, match="distill_weight"):
         mixed_targets(np.array([0]), teachers[:1], 1.5)
+
+
+def test_teacher_targets_reuse_only_a_sibling_cache_with_the_same_fingerprint(tmp_path):
+    from train.distill import teacher_targets
+
+    def cache(run: str, fingerprint: str, value: float) -> np.ndarray:
+        (tmp_path / run).mkdir()
+        probs = np.full((2, 3, 7), value, np.float16)
+        np.savez_compressed(tmp_path / run / "teacher_views.npz", probs=probs, fingerprint=np.array(fingerprint))
+        return probs
+
+    cache("a-other-teachers", "0123456789abcdef", 0.25)
+    (tmp_path / "b-broken").mkdir()
+    (tmp_path / "b-broken" / "teacher_views.npz").write_bytes(b"not a zip file")
+    want = cache("c-same", "fedcba9876543210", 0.5)
+    run = tmp_path / "new"
+    run.mkdir()
+    # a missing teacher file: computing instead of reusing would fail
+    probs = teacher_targets(run, [tmp_path / "missing.keras"], np.zeros((2, 3, 48, 48), np.uint8),
+                            np.zeros((2, 3), int), "fedcba9876543210", "teacher_views.npz")
+    assert np.array_equal(probs, want.astype(np.float32))
+    assert (run / "teacher_views.npz").read_bytes() == (tmp_path / "c-same" / "teacher_views.npz").read_bytes()
+    assert sorted(p.name for p in run.iterdir()) == ["teacher_views.npz"]  # no temporary file left behind
 
 
 def test_cli_errors_are_one_line(tmp_path):

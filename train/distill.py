@@ -20,6 +20,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import shutil
 import zipfile
 from pathlib import Path
 
@@ -76,9 +77,11 @@ def fingerprint(teachers: list[Path], images: np.ndarray) -> str:
 def teacher_targets(run_dir: Path, teachers: list[Path], images: np.ndarray, labels: np.ndarray,
                     expected: str, cache_name: str = TARGETS_FILE) -> np.ndarray:
     """The teachers' probabilities for `images` ((..., 48, 48) uint8, `labels` shaped like the leading axes):
-    from the run's cache when it holds the `expected` fingerprint, else computed and cached (a damaged cache
-    is recomputed too). Returns (..., classes)."""
+    from the run's cache when it holds the `expected` fingerprint, else from a copy of a sibling run's cache
+    that holds it, else computed and cached (a damaged cache is recomputed too). Returns (..., classes)."""
     cache = run_dir / cache_name
+    if not cache.exists():
+        _copy_sibling_cache(run_dir, cache_name, expected)
     if cache.exists():
         try:
             with np.load(cache) as saved:
@@ -97,6 +100,29 @@ def teacher_targets(run_dir: Path, teachers: list[Path], images: np.ndarray, lab
     np.savez_compressed(tmp, probs=probs, fingerprint=np.array(expected))
     tmp.replace(cache)  # a run killed while writing leaves the old cache or none, never half a file
     return probs.astype(np.float32)  # the same values as a later cache read
+
+
+def _cached_fingerprint(path: Path) -> str | None:
+    """The fingerprint a cache file holds, or None when it is unreadable (only that small member is read)."""
+    try:
+        with np.load(path) as saved:
+            return str(saved["fingerprint"])
+    except (OSError, ValueError, KeyError, zipfile.BadZipFile):
+        return None
+
+
+def _copy_sibling_cache(run_dir: Path, cache_name: str, expected: str) -> None:
+    """Copy another run's cache of the same teachers on the same images into this run, if one exists: the
+    teachers' passes take up to half an hour (train/views.py), and a run with the same seed and augmentation
+    labels the same views. The copy keeps this run self-contained, so it resumes from its own folder."""
+    for other in sorted(run_dir.parent.glob(f"*/{cache_name}")):
+        if other.parent != run_dir and _cached_fingerprint(other) == expected:
+            log.info("reusing the teachers' answers from %s (same teachers, same images)", other)
+            cache = run_dir / cache_name
+            tmp = cache.with_name(cache.stem + ".tmp.npz")
+            shutil.copyfile(other, tmp)
+            tmp.replace(cache)  # as when computing: the old cache or none, never half a file
+            return
 
 
 def mixed_targets(labels: np.ndarray, teacher_probs: np.ndarray, weight: float) -> np.ndarray:

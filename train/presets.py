@@ -198,6 +198,15 @@ _student48viewslong = replace(
     epochs=120,
     patience=120,
 )
+# The merge's other half on the same lever: res48-distil trained on labelled views. With student48-views-s9's
+# seed and 8 views it labels the same views, so it reuses that run's teachers' answers (train/distill.py).
+_res48views = replace(
+    _res48distil,
+    name="res48-views",
+    description="res48-distil trained on 8 augmented views of each image, each labelled by the teachers, "
+    "a merge partner for a views student; give --teachers.",
+    teacher_views=8,
+)
 # A teacher only (never shipped): res48's teachers fit their augmented training data hardly better than the
 # holdout (res48-s2: 69 % vs 66 % at the last epoch), so capacity limits them. A 32-wide stem and stages
 # 64/128/224 are ~2.3× res48's multiply-adds and ~2.2× its parameters; distil it into student48. The last stage
@@ -229,7 +238,7 @@ PRESETS: dict[str, Preset] = {
     p.name: p
     for p in (_seed1, _seed2, _seed3, _seed4, _seed5, _seed6, _seed7, _seed8, _seed9, _res48, _res48mix, _res48wide,
               _res48w, _res48distil, _student48, _student48mix, _student48rrc, _student48views,
-              _student48viewslong, _tiny)
+              _student48viewslong, _res48views, _tiny)
 }
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from train.adjust import apply_offsets, cross_validate_modes, fit_offsets
+from train.adjust import MODES, apply_offsets, best_mode, cross_validate_modes, fit_offsets
 from train.metrics import summarize
 
 
@@ -65,6 +65,27 @@ def test_no_bias_needs_no_offsets():
     probs = np.exp(logits) / np.exp(logits).sum(1, keepdims=True)
     offsets = fit_offsets(labels, probs, np.full(7, 1.0), mode="prior")
     assert np.allclose(offsets, 0)  # uniform prior: log-prior offsets are zero whatever tau is
+
+
+def test_auto_leaves_unbiased_predictions_as_they_are():
+    rng = np.random.default_rng(3)
+    labels = rng.choice(7, size=200)  # a small holdout: per-class offsets can only fit its noise
+    logits = rng.normal(0, 1, (200, 7))
+    logits[np.arange(200), labels] += 1.5
+    probs = np.exp(logits) / np.exp(logits).sum(1, keepdims=True)
+    counts = np.full(7, 100.0)
+    scores = cross_validate_modes(labels, probs, counts, repeats=2)
+    assert set(scores) == set(MODES)
+    for fitted in ("per-class", "bagged"):  # the noise they fitted on one half did not carry over to the other
+        assert scores["none"]["macro_f1"] > scores[fitted]["macro_f1"] + 0.02
+    assert scores["prior"] == scores["none"]  # a uniform prior gives zero offsets: a tie, which none wins
+    assert best_mode(scores) == "none"
+    assert not fit_offsets(labels, probs, counts, mode="none").any()
+
+
+def test_a_biased_model_gets_offsets_from_auto():
+    labels, probs, counts = skewed_predictions(2, n=3000)
+    assert best_mode(cross_validate_modes(labels, probs, counts, repeats=2)) != "none"
 
 
 def test_bad_mode_and_objective_are_refused():

@@ -231,7 +231,7 @@ def test_adjust_fits_offsets_on_the_holdout_and_writes_the_adjusted_model(tiny_r
     out, _ = proc.communicate(timeout=600)
     assert proc.returncode == 0, out
     report = json.loads((run / "adjust.json").read_text())
-    modes = {"prior", "per-class", "bagged"}
+    modes = {"none", "prior", "per-class", "bagged"}
     assert report["mode"] in modes and set(report["holdout_candidates"]) == modes
     cross_validated = report["holdout_cross_validated"]
     assert set(cross_validated) == modes  # chosen out of fold, inside the holdout

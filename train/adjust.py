@@ -5,7 +5,7 @@ predicts the rare ones. Adding per-class offsets `b` to its logits moves the dec
 in their favour. The last layer is Dense + softmax, so `b` goes into that Dense layer's bias: the
 adjusted model is the same size and speed, and its file carries the change with no extra step.
 
-Three ways to choose `b`, all fitted on the run's own holdout (never on validation):
+Three ways to choose `b`, all fitted on the run's own holdout (never on validation), and `none` (b = 0):
 - `prior`: logit adjustment (Menon et al., 2021), b = -tau * log(class prior). This is one
   parameter, so it cannot overfit 44 holdout disgust faces.
 - `per-class`: coordinate ascent on each offset. It can fit the objective better but is noisier.
@@ -13,10 +13,11 @@ Three ways to choose `b`, all fitted on the run's own holdout (never on validati
   which keeps per-class freedom with less of its variance.
 `auto` (the default) picks the mode by repeated two-fold cross-validation inside the holdout: each mode is
 fitted on one half and scored on the other, so the choice rewards offsets that carry over to unseen faces
-rather than the best in-sample fit (per-class always wins in-sample). The chosen mode is then fitted on
-the whole holdout. The objective is macro-F1 by default, or balanced accuracy. Plain accuracy is what the
-offsets trade away, so it is reported too. `emotions-train adjust RUN` writes RUN/adjusted.keras and
-RUN/adjust.json.
+rather than the best in-sample fit (per-class always wins in-sample). `none` competes too, so offsets
+that do not carry over to unseen faces are left out (a tie goes to `none`: no change). The chosen mode is
+then fitted on the whole holdout. The objective is macro-F1 by default, or balanced accuracy. Plain
+accuracy is what the offsets trade away, so it is reported too. `emotions-train adjust RUN` writes
+RUN/adjusted.keras and RUN/adjust.json.
 """
 
 from __future__ import annotations
@@ -37,7 +38,7 @@ OBJECTIVES: dict[str, Callable[[dict], float]] = {
     "macro_f1": lambda m: m["macro_f1"],
     "balanced": lambda m: float(np.mean([c["recall"] for c in m["per_class"].values()])),
 }
-MODES = ("prior", "per-class", "bagged")
+MODES = ("none", "prior", "per-class", "bagged")
 
 
 def apply_offsets(log_probs: np.ndarray, offsets: np.ndarray) -> np.ndarray:
@@ -60,6 +61,8 @@ def fit_offsets(labels: np.ndarray, probs: np.ndarray, prior: np.ndarray, mode: 
         raise ValueError(f"mode must be one of {', '.join(MODES)}, got {mode!r}")
     if objective not in OBJECTIVES:
         raise ValueError(f"objective must be one of {', '.join(OBJECTIVES)}, got {objective!r}")
+    if mode == "none":
+        return np.zeros(probs.shape[1], np.float32)
     if mode == "bagged":
         rng = np.random.default_rng(seed)
         fits = []
@@ -111,6 +114,11 @@ def cross_validate_modes(labels: np.ndarray, probs: np.ndarray, prior: np.ndarra
             for m, v in scores.items()}
 
 
+def best_mode(cross_validated: dict[str, dict], objective: str = "macro_f1") -> str:
+    """The mode with the best out-of-fold objective; a tie goes to the earlier one in MODES (`none` first)."""
+    return max(cross_validated, key=lambda m: (cross_validated[m][objective], -MODES.index(m)))
+
+
 def fold_into_model(model, offsets: np.ndarray):
     """A copy of `model` whose last Dense (softmax) layer has `offsets` added to its bias."""
     import keras
@@ -158,7 +166,7 @@ def adjust_run(run_dir: Path, data: str | None = None, mode: str = "auto", objec
                                                                                         else (mode,))}
     on_holdout = {m: summarize(hold_labels, apply_offsets(hold_log, b)) for m, b in candidates.items()}
     cross_validated = cross_validate_modes(hold_labels, hold_probs, prior, tuple(candidates), objective)
-    mode = max(cross_validated, key=lambda m: cross_validated[m][objective])  # chosen inside the holdout only
+    mode = best_mode(cross_validated, objective)  # chosen inside the holdout only
     log.info("out-of-fold on the holdout: %s", ", ".join(f"{m} acc {v['accuracy']:.2%} {objective} {v[objective]:.3f}"
                                                           for m, v in cross_validated.items()))
     offsets, before, after = candidates[mode], summarize(hold_labels, hold_probs), on_holdout[mode]

@@ -20,6 +20,7 @@ def _data_arg(p: argparse.ArgumentParser) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from train.adjust import MODES
     from train.presets import PRESETS
 
     parser = argparse.ArgumentParser(
@@ -61,9 +62,10 @@ def build_parser() -> argparse.ArgumentParser:
     adj = sub.add_parser("adjust", help="fit class-bias offsets on a run's holdout and fold them into "
                          "RUN/adjusted.keras (validation reported once)")
     adj.add_argument("run", type=Path)
-    adj.add_argument("--mode", choices=["auto", "prior", "per-class", "bagged"], default="auto",
-                     help="prior: b = -tau·log(prior); per-class: one offset per class; bagged: per-class averaged "
-                     "over bootstrap resamples; auto: the one that cross-validates best inside the holdout (default)")
+    adj.add_argument("--mode", choices=["auto", *MODES], default="auto",
+                     help="none: no offsets; prior: b = -tau·log(prior); per-class: one offset per class; bagged: "
+                     "per-class averaged over bootstrap resamples; auto: the one that cross-validates best inside the "
+                     "holdout (default)")
     adj.add_argument("--objective", choices=["macro_f1", "balanced"], default="macro_f1")
     _data_arg(adj)
 

@@ -31,6 +31,8 @@ from train.data import recorded_holdout
 log = logging.getLogger(__name__)
 
 TARGETS_FILE = "teacher_targets.npz"
+# What reading a damaged or foreign cache file raises: such a cache is passed over, never a traceback.
+CACHE_ERRORS = (OSError, ValueError, KeyError, zipfile.BadZipFile)
 
 
 def resolve_teacher(path: Path) -> Path:
@@ -88,7 +90,7 @@ def teacher_targets(run_dir: Path, teachers: list[Path], images: np.ndarray, lab
                 if str(saved["fingerprint"]) == expected:
                     return saved["probs"].astype(np.float32)
             log.info("teacher targets in %s are for other teachers or images: recomputing", cache)
-        except (OSError, ValueError, KeyError, zipfile.BadZipFile) as err:
+        except CACHE_ERRORS as err:
             log.warning("teacher targets in %s are unreadable (%s): recomputing", cache, err)
     flat = images.reshape(-1, *images.shape[-2:])
     log.info("computing teacher targets: %d teachers × %d images, each with its mirror", len(teachers), len(flat))
@@ -107,7 +109,7 @@ def _cached_fingerprint(path: Path) -> str | None:
     try:
         with np.load(path) as saved:
             return str(saved["fingerprint"])
-    except (OSError, ValueError, KeyError, zipfile.BadZipFile):
+    except CACHE_ERRORS:
         return None
 
 

@@ -97,11 +97,16 @@ def test_interrupt_keeps_checkpoint_and_resume_continues(data, tmp_path):
     assert proc.returncode == 130, out
     assert "--resume" in out and 1 <= stopped_at < 1000
     end = stopped_at + 2
+    # a hard kill (no Ctrl-C to defer) between the history row and state.json leaves a row state.json does
+    # not count: the resume drops it rather than recording that epoch twice
+    with (tmp_path / "runs" / "r" / "history.csv").open("a") as fh:
+        fh.write(f"{stopped_at + 1},9,0,9,0,0.001,1\n")
     resumed = cli("fit", "--resume", "runs/r", "--epochs", str(end), "--cache-dir", str(tmp_path / "cache"),
                   cwd=tmp_path)
     out2, _ = resumed.communicate(timeout=600)
     assert resumed.returncode == 0, out2
     assert f"resuming at epoch {stopped_at}" in out2
+    assert f"dropped 1 history row(s) after epoch {stopped_at}" in out2
     epochs = [int(r["epoch"]) for r in history(tmp_path / "runs" / "r")]
     assert epochs == list(range(1, end + 1))
     import keras
@@ -114,6 +119,22 @@ def test_interrupt_keeps_checkpoint_and_resume_continues(data, tmp_path):
         iterations = int(saved[f"v{names.index('adam/iteration'):04d}"])
         assert int(saved["epoch"]) == end
     assert iterations == end * steps  # the optimizer went on from where it stopped
+
+
+def test_a_ctrl_c_during_the_epoch_record_is_held_until_the_record_is_written():
+    from train.fit import deferred_interrupt
+
+    written = []
+    with pytest.raises(KeyboardInterrupt):
+        with deferred_interrupt():
+            os.kill(os.getpid(), signal.SIGINT)
+            time.sleep(0.1)  # the handler runs here; without the deferral the interrupt lands now
+            written.append("state.json")
+    assert written == ["state.json"]
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+    with deferred_interrupt():  # no Ctrl-C: nothing raised
+        written.append("again")
+    assert written == ["state.json", "again"]
 
 
 def _tiny_model(**changes):

@@ -18,7 +18,11 @@ import logging
 import math
 import os
 import platform
+import signal
+import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -241,6 +245,42 @@ def _atomic_json(path: Path, data: dict) -> None:
     tmp.replace(path)
 
 
+@contextmanager
+def deferred_interrupt() -> Iterator[None]:
+    """Hold a Ctrl-C that arrives inside the block and raise it at the end.
+
+    An epoch's record is several files (history row, checkpoints, state.json); an interrupt between them left a
+    history row for an epoch that state.json did not count, and the resume ran that epoch again."""
+    if threading.current_thread() is not threading.main_thread() or \
+            signal.getsignal(signal.SIGINT) is not signal.default_int_handler:
+        yield  # Ctrl-C is not ours to change here
+        return
+    held: list[int] = []
+    signal.signal(signal.SIGINT, lambda signum, frame: held.append(signum))
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+    if held:
+        raise KeyboardInterrupt
+
+
+def trim_history(history: Path, epochs: int) -> int:
+    """Drop rows after EPOCHS from HISTORY (a run killed between its history row and state.json); returns how
+    many were dropped."""
+    if not history.exists():
+        return 0
+    with history.open(newline="") as fh:
+        rows = list(csv.reader(fh))
+    kept = rows[:1] + [r for r in rows[1:] if int(r[0]) <= epochs]
+    if len(kept) < len(rows):
+        tmp = history.with_suffix(".tmp")
+        with tmp.open("w", newline="") as fh:
+            csv.writer(fh).writerows(kept)
+        tmp.replace(history)
+    return len(rows) - len(kept)
+
+
 def _callbacks(run_dir: Path, state: dict, preset: Preset, start_epoch: int):
     import keras
 
@@ -254,7 +294,10 @@ def _callbacks(run_dir: Path, state: dict, preset: Preset, start_epoch: int):
             self.epoch_started = time.time()
 
         def on_epoch_end(self, epoch, logs=None):
-            logs = dict(logs or {})
+            with deferred_interrupt():  # the epoch's files are written all or none
+                self._record(epoch, dict(logs or {}))
+
+        def _record(self, epoch, logs):
             seconds = time.time() - self.epoch_started
             state["train_seconds"] += seconds
             lr = self.model.optimizer.learning_rate
@@ -345,6 +388,8 @@ def fit(preset: Preset, options: FitOptions, resume: Path | None = None) -> Path
 
     if resume:
         run_dir = resume
+        # first: a refused second process must not touch a running trainer's files (history, config)
+        lock = _lock_run(run_dir)  # noqa: F841 - held until the process exits
         config = json.loads((run_dir / "config.json").read_text())
         from train.presets import Preset as _P
 
@@ -356,6 +401,9 @@ def fit(preset: Preset, options: FitOptions, resume: Path | None = None) -> Path
         options.teachers = tuple(run_dir / t for t in config.get("teachers", []))
         teachers = _checked_teachers(options)
         state = json.loads((run_dir / "state.json").read_text())
+        if dropped := trim_history(run_dir / "history.csv", state["epoch"]):
+            log.info("dropped %d history row(s) after epoch %d, the last one state.json records", dropped,
+                     state["epoch"])
         if options.epochs and options.epochs != preset.epochs:
             # A deliberate change of plan (e.g. the session is shorter than hoped): the schedule is
             # rebuilt below for the new length and the change is recorded in config.json.
@@ -385,8 +433,8 @@ def fit(preset: Preset, options: FitOptions, resume: Path | None = None) -> Path
         if preset.teacher_views and not teachers:
             raise ValueError(f"preset {preset.name} trains on views labelled by teachers: give --teachers RUN …")
         run_dir.mkdir(parents=True)
+        lock = _lock_run(run_dir)  # noqa: F841 - held until the process exits
         state = {"epoch": 0, "best_val_loss": math.inf, "best_epoch": 0, "wait": 0, "train_seconds": 0.0}
-    lock = _lock_run(run_dir)  # noqa: F841 - held until the process exits
     keras.utils.set_random_seed(options.seed)
     root, train, holdout = prepare_data(options, preset)
     n_classes = int(train.labels.max()) + 1

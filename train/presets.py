@@ -207,6 +207,17 @@ _res48views = replace(
     "a merge partner for a views student; give --teachers.",
     teacher_views=8,
 )
+# The shipped merge's res48 half, patiently: res48-views as student48-views-long is to student48-views (12 views,
+# 120 epochs). With student48-views-long-s11's seed it makes the same views and reuses their teachers' answers.
+_res48viewslong = replace(
+    _res48views,
+    name="res48-views-long",
+    description="res48-views with 12 labelled views per image and 120 epochs (~2.2 h here): run it across "
+    "sessions with --resume; give --teachers.",
+    teacher_views=12,
+    epochs=120,
+    patience=120,
+)
 # A teacher only (never shipped): res48's teachers fit their augmented training data hardly better than the
 # holdout (res48-s2: 69 % vs 66 % at the last epoch), so capacity limits them. A 32-wide stem and stages
 # 64/128/224 are ~2.3× res48's multiply-adds and ~2.2× its parameters; distil it into student48. The last stage
@@ -238,7 +249,7 @@ PRESETS: dict[str, Preset] = {
     p.name: p
     for p in (_seed1, _seed2, _seed3, _seed4, _seed5, _seed6, _seed7, _seed8, _seed9, _res48, _res48mix, _res48wide,
               _res48w, _res48distil, _student48, _student48mix, _student48rrc, _student48views,
-              _student48viewslong, _res48views, _tiny)
+              _student48viewslong, _res48views, _res48viewslong, _tiny)
 }
 
 

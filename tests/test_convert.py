@@ -285,3 +285,15 @@ def test_shipped_model_is_small_carries_its_card_and_metrics():
     assert abs(spec.metrics["keras_validation_accuracy"] - spec.metrics["validation_accuracy"]) <= 0.01
     assert SHIPPED.with_suffix(".md").exists() and SHIPPED.with_suffix(".json").exists()
     assert spec.crop.detector != "none", "the shipped model must carry the crop calibration of its detector"
+
+
+def test_card_lists_weak_classes_without_rounding_them_up_to_the_bar():
+    from convert.card import _weak_classes
+    from edge.labels import EMOTIONS
+
+    def recalls(**changes):
+        return {"per_class": {e: {"recall": changes.get(e, 0.8)} for e in EMOTIONS}}
+
+    assert _weak_classes(recalls(disgust=61 / 111, sad=0.53)) == (
+        "- Classes this model often misses (recall < 0.55 on validation): disgust 0.549, sad 0.530.")
+    assert _weak_classes(recalls(fear=0.55)) == "- Every class has recall ≥ 0.55 on validation."

@@ -137,6 +137,21 @@ def test_a_ctrl_c_during_the_epoch_record_is_held_until_the_record_is_written():
     assert written == ["state.json", "again"]
 
 
+def test_trim_history_keeps_the_epochs_state_json_counts_and_complete_rows_only(tmp_path):
+    from train.fit import trim_history
+
+    history_csv = tmp_path / "history.csv"
+    header = "epoch,loss,accuracy,val_loss,val_accuracy,lr,seconds\n"
+    rows = "".join(f"{e},1,0.5,1,0.5,0.01,60\n" for e in (1, 2, 3))
+    history_csv.write_text(header + rows + "4,1,0.5,1,0.5,0.01,60\n")  # epoch 4: state.json says 3
+    assert trim_history(history_csv, 3) == 1
+    history_csv.write_text(header + rows + "\n1")  # torn while writing a row (the "1" of "10,…")
+    assert trim_history(history_csv, 3) == 2
+    assert history_csv.read_text().replace("\r\n", "\n") == header + rows
+    assert trim_history(history_csv, 3) == 0
+    assert trim_history(tmp_path / "absent.csv", 3) == 0
+
+
 def _tiny_model(**changes):
     from dataclasses import replace
 

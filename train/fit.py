@@ -266,13 +266,15 @@ def deferred_interrupt() -> Iterator[None]:
 
 
 def trim_history(history: Path, epochs: int) -> int:
-    """Drop rows after EPOCHS from HISTORY (a run killed between its history row and state.json); returns how
-    many were dropped."""
+    """Drop rows after EPOCHS from HISTORY, and incomplete ones (a run killed between its history row and
+    state.json, or while writing the row); returns how many were dropped."""
     if not history.exists():
         return 0
     with history.open(newline="") as fh:
         rows = list(csv.reader(fh))
-    kept = rows[:1] + [r for r in rows[1:] if int(r[0]) <= epochs]
+    if not rows:
+        return 0
+    kept = rows[:1] + [r for r in rows[1:] if len(r) == len(rows[0]) and r[0].isdigit() and int(r[0]) <= epochs]
     if len(kept) < len(rows):
         tmp = history.with_suffix(".tmp")
         with tmp.open("w", newline="") as fh:

@@ -430,6 +430,24 @@ def test_cli_errors_are_one_line(tmp_path):
     assert not (tmp_path / "runs").exists()  # nothing half-made to trip over on the next try
 
 
+def test_a_run_that_cannot_resume_is_a_one_line_error_and_is_left_as_it_was(tmp_path):
+    run = tmp_path / "runs" / "r"
+    run.mkdir(parents=True)
+    resume = ("fit", "--resume", "runs/r", "--data", str(tmp_path))
+    steps = [
+        ("config.json", "no config.json there"),
+        ("state.json", "no epoch finished"),
+        ("last.optimizer.npz", "last.keras is missing"),  # the optimizer file alone does not make a checkpoint
+    ]
+    for present, error in steps:
+        before = sorted(p.name for p in run.iterdir())
+        proc = cli(*resume, cwd=tmp_path)
+        out, _ = proc.communicate(timeout=120)
+        assert proc.returncode == 2 and f"cannot resume runs/r: {error}" in out and "Traceback" not in out, out
+        assert sorted(p.name for p in run.iterdir()) == before  # no lock file or trimmed history left behind
+        (run / present).write_text("{}")
+
+
 def test_presets_cover_the_nine_seed_trials():
     from train.presets import PRESETS
 

@@ -115,8 +115,6 @@ def _dispatch(args) -> int:
         from train.fit import FitOptions, fit
         from train.presets import get_preset
 
-        if args.resume and not (args.resume / "state.json").exists():
-            raise FileNotFoundError(f"not a run folder with a checkpoint: {args.resume}")
         if args.resume and args.teachers:
             raise ValueError("a run keeps the teachers it started with; --resume takes no --teachers")
         options = FitOptions(

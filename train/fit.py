@@ -283,6 +283,17 @@ def trim_history(history: Path, epochs: int) -> int:
     return len(rows) - len(kept)
 
 
+def check_resumable(run_dir: Path) -> None:
+    """Refuse, in one line, a run folder that --resume cannot continue, before anything in it is touched."""
+    if not (run_dir / "config.json").is_file():
+        raise ValueError(f"cannot resume {run_dir}: no config.json there (is it a run folder?)")
+    if not (run_dir / "state.json").is_file():
+        raise ValueError(f"cannot resume {run_dir}: no epoch finished (no state.json); start the run again")
+    if not (run_dir / "last.keras").is_file():
+        raise ValueError(f"cannot resume {run_dir}: last.keras is missing; a run that spans sessions needs its "
+                         "last.keras and last.optimizer.npz committed or copied with it")
+
+
 def _callbacks(run_dir: Path, state: dict, preset: Preset, start_epoch: int):
     import keras
 
@@ -383,6 +394,8 @@ def prepare_data(options: FitOptions, preset: Preset):
 
 def fit(preset: Preset, options: FitOptions, resume: Path | None = None) -> Path:
     """Train (or resume) a run; returns the run folder."""
+    if resume:
+        check_resumable(resume)
     if options.strategy == "mirrored":
         split_logical_cpus(2)
     import keras

@@ -218,6 +218,18 @@ _res48viewslong = replace(
     epochs=120,
     patience=120,
 )
+# Patience alone, on the student: student48-views-long with twice the epochs and nothing else changed. With
+# student48-views-long-s11's seed it makes the same 12 views and reuses their teachers' answers, so the one
+# difference from that run is the length of its cosine schedule (70 → 120 epochs with 8 → 12 views gained 0.03
+# holdout loss; this separates the epochs from the views).
+_student48viewsxlong = replace(
+    _student48viewslong,
+    name="student48-views-xlong",
+    description="student48-views-long with 240 epochs on the same 12 labelled views (~2.5 h here): run it "
+    "across sessions with --resume; give --teachers.",
+    epochs=240,
+    patience=240,
+)
 # A teacher only (never shipped): res48's teachers fit their augmented training data hardly better than the
 # holdout (res48-s2: 69 % vs 66 % at the last epoch), so capacity limits them. A 32-wide stem and stages
 # 64/128/224 are ~2.3× res48's multiply-adds and ~2.2× its parameters; distil it into student48. The last stage
@@ -249,7 +261,7 @@ PRESETS: dict[str, Preset] = {
     p.name: p
     for p in (_seed1, _seed2, _seed3, _seed4, _seed5, _seed6, _seed7, _seed8, _seed9, _res48, _res48mix, _res48wide,
               _res48w, _res48distil, _student48, _student48mix, _student48rrc, _student48views,
-              _student48viewslong, _res48views, _res48viewslong, _tiny)
+              _student48viewslong, _res48views, _res48viewslong, _student48viewsxlong, _tiny)
 }
 
 

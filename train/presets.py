@@ -225,7 +225,7 @@ _res48viewslong = replace(
 _student48viewsxlong = replace(
     _student48viewslong,
     name="student48-views-xlong",
-    description="student48-views-long with 240 epochs on the same 12 labelled views (~2.5 h here): run it "
+    description="student48-views-long with 240 epochs on the same 12 labelled views (~1.8 h here): run it "
     "across sessions with --resume; give --teachers.",
     epochs=240,
     patience=240,

@@ -91,11 +91,13 @@ def test_interrupt_keeps_checkpoint_and_resume_continues(data, tmp_path):
     rival_out, _ = rival.communicate(timeout=300)
     assert proc.poll() is None
     assert rival.returncode == 2 and "being trained by another process" in rival_out, rival_out
-    proc.send_signal(signal.SIGINT)
+    # SIGTERM, as `kill`, systemd or a session's end sends it (a background job ignores Ctrl-C): taken like
+    # Ctrl-C, the run stops after its last finished epoch; the unit test below covers Ctrl-C itself
+    proc.send_signal(signal.SIGTERM)
     out, _ = proc.communicate(timeout=300)
     stopped_at = json.loads(state_file.read_text())["epoch"]
-    assert proc.returncode == 130, out
-    assert "--resume" in out and 1 <= stopped_at < 1000
+    assert proc.returncode == 128 + signal.SIGTERM, out
+    assert "terminated after epoch" in out and "--resume" in out and 1 <= stopped_at < 1000
     end = stopped_at + 2
     # a hard kill (no Ctrl-C to defer) between the history row and state.json leaves a row state.json does
     # not count: the resume drops it rather than recording that epoch twice
@@ -121,20 +123,25 @@ def test_interrupt_keeps_checkpoint_and_resume_continues(data, tmp_path):
     assert iterations == end * steps  # the optimizer went on from where it stopped
 
 
-def test_a_ctrl_c_during_the_epoch_record_is_held_until_the_record_is_written():
-    from train.fit import deferred_interrupt
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "sigterm"])
+def test_a_stop_signal_during_the_epoch_record_is_held_until_the_record_is_written(signum):
+    from train.fit import Terminated, deferred_interrupt, stop_on_sigterm
 
     written = []
-    with pytest.raises(KeyboardInterrupt):
-        with deferred_interrupt():
-            os.kill(os.getpid(), signal.SIGINT)
-            time.sleep(0.1)  # the handler runs here; without the deferral the interrupt lands now
-            written.append("state.json")
-    assert written == ["state.json"]
-    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
-    with deferred_interrupt():  # no Ctrl-C: nothing raised
-        written.append("again")
+    sigterm_before = signal.getsignal(signal.SIGTERM)
+    with stop_on_sigterm():
+        with pytest.raises(KeyboardInterrupt) as raised:
+            with deferred_interrupt():
+                os.kill(os.getpid(), signum)
+                time.sleep(0.1)  # the handler runs here; without the deferral the interrupt lands now
+                written.append("state.json")
+        assert isinstance(raised.value, Terminated) == (signum == signal.SIGTERM)
+        assert written == ["state.json"]
+        assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+        with deferred_interrupt():  # no signal: nothing raised
+            written.append("again")
     assert written == ["state.json", "again"]
+    assert signal.getsignal(signal.SIGTERM) == sigterm_before  # put back as it was
 
 
 def test_trim_history_keeps_the_epochs_state_json_counts_and_complete_rows_only(tmp_path):

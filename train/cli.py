@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+import signal
 import sys
 from pathlib import Path
 
@@ -99,9 +100,13 @@ def main(argv: list[str] | None = None) -> int:
     except (DatasetError, ValueError, FileNotFoundError) as err:
         print(f"emotions-train: error: {err}", file=sys.stderr)
         return 2
-    except KeyboardInterrupt:
-        print("emotions-train: interrupted; the last finished epoch is saved", file=sys.stderr)
-        return 130
+    except KeyboardInterrupt as stop:
+        from train.fit import Terminated
+
+        terminated = isinstance(stop, Terminated)
+        print(f"emotions-train: {'terminated' if terminated else 'interrupted'}; the last finished epoch is saved",
+              file=sys.stderr)
+        return 128 + (signal.SIGTERM if terminated else signal.SIGINT)
 
 
 def _dispatch(args) -> int:

@@ -245,22 +245,50 @@ def _atomic_json(path: Path, data: dict) -> None:
     tmp.replace(path)
 
 
-@contextmanager
-def deferred_interrupt() -> Iterator[None]:
-    """Hold a Ctrl-C that arrives inside the block and raise it at the end.
+class Terminated(KeyboardInterrupt):
+    """SIGTERM (`kill`, `systemctl stop`, a session's end) taken like Ctrl-C: the run stops after its last
+    finished epoch and can be resumed. A background job (`cmd &`) ignores Ctrl-C, so this is how it is stopped."""
 
-    An epoch's record is several files (history row, checkpoints, state.json); an interrupt between them left a
-    history row for an epoch that state.json did not count, and the resume ran that epoch again."""
-    if threading.current_thread() is not threading.main_thread() or \
-            signal.getsignal(signal.SIGINT) is not signal.default_int_handler:
-        yield  # Ctrl-C is not ours to change here
+
+def _raise_terminated(signum, frame) -> None:
+    raise Terminated
+
+
+@contextmanager
+def stop_on_sigterm() -> Iterator[None]:
+    """Within the block, SIGTERM raises Terminated instead of killing the process mid-write."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
         return
-    held: list[int] = []
-    signal.signal(signal.SIGINT, lambda signum, frame: held.append(signum))
+    previous = signal.signal(signal.SIGTERM, _raise_terminated)
     try:
         yield
     finally:
-        signal.signal(signal.SIGINT, signal.default_int_handler)
+        signal.signal(signal.SIGTERM, previous)
+
+
+@contextmanager
+def deferred_interrupt() -> Iterator[None]:
+    """Hold a Ctrl-C or SIGTERM that arrives inside the block and raise it at the end.
+
+    An epoch's record is several files (history row, checkpoints, state.json); an interrupt between them left a
+    history row for an epoch that state.json did not count, and the resume ran that epoch again."""
+    ours = {signal.SIGINT: signal.default_int_handler, signal.SIGTERM: _raise_terminated}
+    if threading.current_thread() is not threading.main_thread():
+        yield  # signals are not ours to change here
+        return
+    held: list[int] = []
+    previous = {}
+    for signum, handler in ours.items():
+        if signal.getsignal(signum) is handler:  # leave alone what someone else set (or ignored)
+            previous[signum] = signal.signal(signum, lambda signum, frame: held.append(signum))
+    try:
+        yield
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+    if signal.SIGTERM in held:
+        raise Terminated
     if held:
         raise KeyboardInterrupt
 
@@ -523,18 +551,19 @@ def fit(preset: Preset, options: FitOptions, resume: Path | None = None) -> Path
         log.info("all %d epochs done already", preset.epochs)
     else:
         try:
-            model.fit(
-                train_ds,
-                validation_data=holdout_ds,
-                epochs=preset.epochs,
-                initial_epoch=state["epoch"],
-                callbacks=[*extra_callbacks, *_callbacks(run_dir, state, preset, state["epoch"])],
-                shuffle=False,  # the datasets shuffle themselves, reproducibly
-                verbose=0,
-            )
-        except KeyboardInterrupt:
-            log.warning("interrupted after epoch %d; continue with: emotions-train fit --resume %s",
-                        state["epoch"], run_dir)
+            with stop_on_sigterm():
+                model.fit(
+                    train_ds,
+                    validation_data=holdout_ds,
+                    epochs=preset.epochs,
+                    initial_epoch=state["epoch"],
+                    callbacks=[*extra_callbacks, *_callbacks(run_dir, state, preset, state["epoch"])],
+                    shuffle=False,  # the datasets shuffle themselves, reproducibly
+                    verbose=0,
+                )
+        except KeyboardInterrupt as stop:
+            log.warning("%s after epoch %d; continue with: emotions-train fit --resume %s",
+                        "terminated" if isinstance(stop, Terminated) else "interrupted", state["epoch"], run_dir)
             raise
     del tf  # imported for side effects of the strategy only
     best = run_dir / "best.keras"

@@ -230,6 +230,16 @@ _student48viewsxlong = replace(
     epochs=240,
     patience=240,
 )
+# Patience alone, on the merge's res48 half: what student48-views-xlong did for the student (0.9225 → 0.8972
+# holdout loss, +0.66 points flip). With seed 11 it makes the same 12 views and reuses their teachers' answers.
+_res48viewsxlong = replace(
+    _res48viewslong,
+    name="res48-views-xlong",
+    description="res48-views-long with 240 epochs on the same 12 labelled views (~2.5 h here): run it across "
+    "sessions with --resume; give --teachers.",
+    epochs=240,
+    patience=240,
+)
 # A teacher only (never shipped): res48's teachers fit their augmented training data hardly better than the
 # holdout (res48-s2: 69 % vs 66 % at the last epoch), so capacity limits them. A 32-wide stem and stages
 # 64/128/224 are ~2.3× res48's multiply-adds and ~2.2× its parameters; distil it into student48. The last stage
@@ -261,7 +271,8 @@ PRESETS: dict[str, Preset] = {
     p.name: p
     for p in (_seed1, _seed2, _seed3, _seed4, _seed5, _seed6, _seed7, _seed8, _seed9, _res48, _res48mix, _res48wide,
               _res48w, _res48distil, _student48, _student48mix, _student48rrc, _student48views,
-              _student48viewslong, _res48views, _res48viewslong, _student48viewsxlong, _tiny)
+              _student48viewslong, _res48views, _res48viewslong, _student48viewsxlong, _res48viewsxlong,
+              _tiny)
 }
 
 

@@ -33,12 +33,10 @@ def answers(run: Path, images: np.ndarray, cache: Path) -> np.ndarray:
     key = hashlib.sha256(model_file.read_bytes() + images.tobytes()).hexdigest()[:16]
     cached = cache / f"{run.name}-{key}.npy"
     if not cached.exists():
-        import keras
-
-        from train.evaluate import predict
+        from train.distill import ensemble_probabilities  # the teachers' own answers: flip-averaged
 
         cache.mkdir(parents=True, exist_ok=True)
-        np.save(cached, predict(keras.models.load_model(model_file, compile=False), images, flip=True))
+        np.save(cached, ensemble_probabilities([model_file], images))
     return np.load(cached)
 
 

@@ -3,7 +3,7 @@ touching validation.
 
     python scripts/holdout_ensembles.py runs/res48-wide-s8 runs/res48-views-long-s11 ... [--top 15]
 
-Each run's best.keras answers the run's holdout (rebuilt from its config.json; all runs must share it),
+Each run's best.keras answers the run's holdout (rebuilt from its config.json; all runs must share it, as for a merge),
 averaged with its mirror view; ensembles average those probabilities. Answers are cached per model file in
 ~/.cache/emotions/holdout/, so adding a candidate costs one pass of that model only.
 """
@@ -13,7 +13,6 @@ from __future__ import annotations
 import argparse
 import hashlib
 import itertools
-import json
 import sys
 from pathlib import Path
 
@@ -22,10 +21,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from train.data import default_cache_dir, load_split, recorded_holdout, resolve_root, stratified_holdout  # noqa: E402
-
-
-def holdout_of(run: Path) -> tuple[float, int]:
-    return recorded_holdout(json.loads((run / "config.json").read_text()))
+from train.merge import shared_holdout  # noqa: E402
 
 
 def answers(run: Path, images: np.ndarray, cache: Path) -> np.ndarray:
@@ -52,12 +48,13 @@ def main() -> int:
     parser.add_argument("--top", type=int, default=15, help="ensembles to list (default 15)")
     parser.add_argument("--data", help="dataset root (default $EMOTIONS_DATA)")
     args = parser.parse_args()
-    holdouts = {holdout_of(run) for run in args.runs}
-    if len(holdouts) != 1:
-        print(f"holdout_ensembles: the runs do not share a holdout: {sorted(holdouts)}", file=sys.stderr)
+    try:
+        configs, _ = shared_holdout(args.runs)  # the merge's check: one clean holdout for all of them
+    except (FileNotFoundError, ValueError) as err:
+        print(f"holdout_ensembles: {err}", file=sys.stderr)
         return 2
     train = load_split(resolve_root(args.data), "train")
-    mask = stratified_holdout(train.labels, *holdouts.pop())
+    mask = stratified_holdout(train.labels, *recorded_holdout(configs[0]))
     images, labels = train.images[mask], train.labels[mask]
     cache = default_cache_dir() / "holdout"
     probs = {run.name: answers(run, images, cache) for run in args.runs}

@@ -54,17 +54,12 @@ def merge_models(models: list):
     return merged
 
 
-def merge_runs(runs: list[Path], out: Path, data: str | None = None, cache_dir: Path | None = None) -> Path:
-    """Merge RUNS' best.keras into OUT/best.keras with a run record; report the merged model plain
-    (one pass: the budget it is made for) on validation."""
-    import keras
+def shared_holdout(runs: list[Path]) -> tuple[list[dict], dict]:
+    """The config.json of each of RUNS (run folders with best.keras) and the holdout they share (fraction, seed,
+    split sizes), after checking that there is one and it can be rebuilt: a model made from them, or a choice
+    among them, is then judged on images none of them trained on."""
+    from train.data import recorded_holdout
 
-    from train.data import recorded_holdout, resolve_root
-    from train.evaluate import evaluate_model
-    from train.fit import inference_model, machine_info
-
-    if out.exists():
-        raise ValueError(f"{out} exists already: choose another --name")
     configs = []
     for run in runs:
         if not (run / "config.json").is_file() or not (run / "best.keras").is_file():
@@ -73,7 +68,7 @@ def merge_runs(runs: list[Path], out: Path, data: str | None = None, cache_dir: 
         if config.get("limit"):
             raise ValueError(f"{run} was a --limit smoke run; its holdout cannot be rebuilt exactly")
         configs.append(config)
-    # What the members must agree on for their shared holdout to be clean for all of them. The dataset's path
+    # What the runs must agree on for their shared holdout to be clean for all of them. The dataset's path
     # is not one of them (runs trained on two machines record two paths); its split sizes are.
     shared = [dict(zip(("holdout", "holdout_seed"), recorded_holdout(c)), train_images=c.get("train_images"),
                    holdout_images=c.get("holdout_images")) for c in configs]
@@ -81,7 +76,22 @@ def merge_runs(runs: list[Path], out: Path, data: str | None = None, cache_dir: 
         values = {str(s[key]) for s in shared}
         if len(values) > 1:
             raise ValueError(f"the runs disagree on {key} ({', '.join(sorted(values))}): one of them trained on "
-                             "images the others hold out, so no holdout is clean for the merged model")
+                             "images the others hold out, so no holdout is clean for all of them")
+    return configs, shared[0]
+
+
+def merge_runs(runs: list[Path], out: Path, data: str | None = None, cache_dir: Path | None = None) -> Path:
+    """Merge RUNS' best.keras into OUT/best.keras with a run record; report the merged model plain
+    (one pass: the budget it is made for) on validation."""
+    import keras
+
+    from train.data import resolve_root
+    from train.evaluate import evaluate_model
+    from train.fit import inference_model, machine_info
+
+    if out.exists():
+        raise ValueError(f"{out} exists already: choose another --name")
+    configs, holdout = shared_holdout(runs)
     root = resolve_root(data or configs[0]["data"])
     merged = inference_model(merge_models([keras.models.load_model(r / "best.keras", compile=False) for r in runs]))
     out.mkdir(parents=True)
@@ -92,7 +102,7 @@ def merge_runs(runs: list[Path], out: Path, data: str | None = None, cache_dir: 
                    "(emotions-train merge)", "flip_tta": False},
         "members": [os.path.relpath(r, out) for r in runs],
         "data": str(root),
-        **shared[0],
+        **holdout,
         "seed": configs[0]["seed"],
         "started": datetime.now(UTC).isoformat(timespec="seconds"),
         "machine": machine_info(),

@@ -252,6 +252,17 @@ _res48wide = replace(
     "too slow to ship), 80 epochs (4.1 h for res48-wide-s8 here): run it across sessions with --resume.",
     model_args={"stem": 32, "widths": (64, 128, 224), "dropout": 0.4, "l2": 5e-5},
 )
+# The merge's res48 half with res48-wide's capacity, on the same 12 labelled views: res48-views-long trains at
+# ~76 % on its views against ~67 % on the holdout, and res48-wide-s8 was the best single model of its own
+# recipe (+1.25 points flip over res48-mix-s5), so width is the lever left untried on views. One pass of the
+# merge stays far under 2 ms (int8 res48-wide ~2.3× res48). Seed 11 reuses the committed teachers' answers.
+_res48wideviewslong = replace(
+    _res48viewslong,
+    name="res48-wide-views-long",
+    description="res48-views-long on res48-wide's net (stem 32, stages 64/128/224), 120 epochs on the same "
+    "12 labelled views (~2.5 h here): run it across sessions with --resume; give --teachers.",
+    model_args=_res48wide.model_args,
+)
 _res48w = replace(_res48, name="res48-weighted", description="res48 with balanced class weights.",
                   class_weight=True)
 _tiny = Preset(
@@ -272,7 +283,7 @@ PRESETS: dict[str, Preset] = {
     for p in (_seed1, _seed2, _seed3, _seed4, _seed5, _seed6, _seed7, _seed8, _seed9, _res48, _res48mix, _res48wide,
               _res48w, _res48distil, _student48, _student48mix, _student48rrc, _student48views,
               _student48viewslong, _res48views, _res48viewslong, _student48viewsxlong, _res48viewsxlong,
-              _tiny)
+              _res48wideviewslong, _tiny)
 }
 
 

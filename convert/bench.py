@@ -21,11 +21,12 @@ def _time(fn, runs: int, warmup: int = 50) -> np.ndarray:
     return out * 1000.0
 
 
-def bench(model_path: Path, runs: int = 1000, threads: int = 1, peer: bool = False, flip: bool | None = None
-          ) -> dict:
+def bench(model_path: Path, runs: int = 1000, threads: int = 1, peer: bool = False, flip: bool | None = None,
+          zooms: tuple[float, ...] | None = None) -> dict:
+    """Per-face latency over all the test-time views (None: as the model file recommends)."""
     from edge.classify import Classifier, ClassifierOptions
 
-    clf = Classifier(ClassifierOptions(model=model_path, threads=threads, flip_average=flip))
+    clf = Classifier(ClassifierOptions(model=model_path, threads=threads, flip_average=flip, zoom_views=zooms))
     rng = np.random.default_rng(0)
     crop = rng.integers(0, 256, (clf.input_size, clf.input_size), dtype=np.uint8)
     ms = _time(lambda: clf.predict(crop), runs)
@@ -34,6 +35,8 @@ def bench(model_path: Path, runs: int = 1000, threads: int = 1, peer: bool = Fal
         "runtime": f"{clf.runtime.name} {clf.runtime.version}",
         "threads": threads,
         "flip_average": clf.flip_average,
+        "zoom_views": list(clf.views.zooms),
+        "passes_per_face": clf.views.count,
         "runs": runs,
         "latency_ms_median": float(np.median(ms)),
         "latency_ms_p95": float(np.percentile(ms, 95)),

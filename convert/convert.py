@@ -11,6 +11,7 @@ from pathlib import Path
 
 from edge.labels import EMOTIONS
 from edge.modelfile import CropSpec, ModelSpec, read_spec
+from edge.views import TestTimeViews
 
 log = logging.getLogger(__name__)
 
@@ -90,11 +91,14 @@ def bench_in_subprocess(model: Path, runs: int) -> dict:
 def convert_model(
     keras_path: Path, root: Path, out: Path, *, mode: str = "int8", calibration_count: int = 700,
     crop_file: Path | None = None, name: str = "emotion", version: str = "1", cache_dir=None,
-    verify_model: bool = True, bench_runs: int = 1000, flip_average: bool = False,
+    verify_model: bool = True, bench_runs: int = 1000, views: TestTimeViews | None = None,
 ) -> dict:
+    """`views`: the test-time views the file recommends to the exhibit (default: one plain pass); the file is
+    verified and benchmarked with them, and once more the other way (plain, or mirror-averaged if plain)."""
     import keras
 
     from convert.metadata import embed_spec
+    views = views or TestTimeViews()
     from convert.quantize import stratified_sample, to_tflite
     from train.data import load_split
 
@@ -113,7 +117,7 @@ def convert_model(
     facts = training_facts(keras_path)
     spec = ModelSpec(
         input_size=int(in_shape[1]), channels=1, crop=load_crop(crop_file), name=name, version=version,
-        run_id=facts.get("run_id", ""), quantization=mode, extra={"flip_average": flip_average},
+        run_id=facts.get("run_id", ""), quantization=mode, extra=views.to_extra(),
     )
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_bytes(embed_spec(tflite, spec))
@@ -123,8 +127,9 @@ def convert_model(
         from convert.verify import verify
         from train.plots import plot_confusion
 
-        result, ok = verify(out, root, keras_path, cache_dir, flip=flip_average)
-        other, _ = verify(out, root, None, cache_dir, flip=not flip_average)
+        result, ok = verify(out, root, keras_path, cache_dir, flip=views.mirror, zooms=views.zooms)
+        other_views = TestTimeViews() if views.count > 1 else TestTimeViews(mirror=True)
+        other, _ = verify(out, root, None, cache_dir, flip=other_views.mirror, zooms=other_views.zooms)
         t = result["tflite"]
         spec = replace(spec, metrics={
             "validation_accuracy": round(t["validation"]["accuracy"], 4),
@@ -134,7 +139,9 @@ def convert_model(
             "keras_validation_accuracy": round(result["keras"]["validation"]["accuracy"], 4),
         })
         out.write_bytes(embed_spec(tflite, spec))
-        info.update(verify=result, other_mode=other["tflite"], bench=bench_in_subprocess(out, bench_runs),
+        other_label = "one plain pass per face" if other_views.count == 1 else other_views.describe()
+        info.update(verify=result, other_mode=other["tflite"], other_mode_views=other_label,
+                    bench=bench_in_subprocess(out, bench_runs),
                     accuracy_ok=ok)
         info["spec"] = asdict(read_spec(out))  # as the edge will see it, weights hash included
         plot_confusion(t["validation"]["confusion_matrix"], out.with_name(f"{out.stem}-confusion.png"),

@@ -15,26 +15,36 @@ log = logging.getLogger(__name__)
 MAX_DROP_POINTS = 1.0
 
 
-def tflite_probs(model_path: Path, images: np.ndarray, flip: bool | None = None, runtime: str | None = None
-                 ) -> np.ndarray:
+def tflite_probs(model_path: Path, images: np.ndarray, flip: bool | None = None, runtime: str | None = None,
+                 zooms: tuple[float, ...] | None = None) -> np.ndarray:
+    """The classifier's answers averaged over its test-time views (None: the ones the file recommends)."""
     from edge.classify import Classifier, ClassifierOptions
 
-    clf = Classifier(ClassifierOptions(model=model_path, threads=2, flip_average=flip, runtime=runtime))
-    return clf.predict(images)
+    return Classifier(ClassifierOptions(model=model_path, threads=2, flip_average=flip, zoom_views=zooms,
+                                        runtime=runtime)).predict(images)
 
 
 def verify(model_path: Path, root: Path, keras_path: Path | None = None, cache_dir=None, flip: bool | None = None,
-           peer: bool = False, out: Path | None = None) -> tuple[dict, bool]:
-    """Metrics of the .tflite (and the Keras model / the fer peer); ok=False when int8 lost > 1 pt."""
+           peer: bool = False, out: Path | None = None, zooms: tuple[float, ...] | None = None) -> tuple[dict, bool]:
+    """Metrics of the .tflite (and the Keras model / the fer peer) on the test-time views `flip` and `zooms`
+    (None: as the model file recommends, as the exhibit runs it); ok=False when int8 lost > 1 pt."""
     from train.fit import validation_arrays
 
     val, private, leaked = validation_arrays(root, cache_dir)
-    from edge.modelfile import read_spec
+    from edge.modelfile import ModelFileError, read_spec
+    from edge.views import TestTimeViews
 
-    if flip is None:  # the inference mode the model file recommends, as the exhibit runs it
-        flip = bool(read_spec(model_path).extra.get("flip_average", False))
-    result: dict = {"model": str(model_path), "flip_average": flip}
-    result["tflite"] = evaluation_report(val.labels, tflite_probs(model_path, val.images, flip), private, leaked)
+    try:
+        recommended = TestTimeViews.from_extra(read_spec(model_path).extra)
+    except ValueError as err:
+        raise ModelFileError(f"{model_path}: metadata: {err}") from None
+    views = TestTimeViews(recommended.mirror if flip is None else flip,
+                          recommended.zooms if zooms is None else zooms)
+    result: dict = {"model": str(model_path), "flip_average": views.mirror, "zoom_views": list(views.zooms),
+                    "views": views.describe()}
+    probs = tflite_probs(model_path, val.images, views.mirror, zooms=views.zooms)
+    result["tflite"] = evaluation_report(val.labels, probs, private, leaked)
+    log.info("test-time views: %s", views.describe())
     log.info("tflite: %s", headline(result["tflite"]))
     ok = True
     if keras_path:
@@ -43,7 +53,8 @@ def verify(model_path: Path, root: Path, keras_path: Path | None = None, cache_d
         from train.evaluate import predict
 
         keras_model = keras.models.load_model(keras_path)
-        result["keras"] = evaluation_report(val.labels, predict(keras_model, val.images, flip), private, leaked)
+        result["keras"] = evaluation_report(val.labels, predict(keras_model, val.images, views.mirror, views.zooms),
+                                            private, leaked)
         drop = (result["keras"]["validation"]["accuracy"] - result["tflite"]["validation"]["accuracy"]) * 100
         result["accuracy_drop_points"] = drop
         ok = drop <= MAX_DROP_POINTS

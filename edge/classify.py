@@ -9,6 +9,7 @@ import numpy as np
 
 from edge.modelfile import ModelFileError, ModelSpec, read_spec
 from edge.runtime import Runtime, select_runtime
+from edge.views import TestTimeViews
 
 DEFAULT_MODEL = Path(__file__).resolve().parent.parent / "assets" / "models" / "emotion.tflite"
 
@@ -17,8 +18,10 @@ DEFAULT_MODEL = Path(__file__).resolve().parent.parent / "assets" / "models" / "
 class ClassifierOptions:
     model: Path = DEFAULT_MODEL
     threads: int = 1
-    # Average with the mirrored crop (~+0.5–1 pt, twice the time). None = what the model file recommends.
+    # Test-time views (edge/views.py): average with the mirrored crop (~+0.5 pt, twice the time) and with
+    # crops zoomed by these factors. None = what the model file recommends.
     flip_average: bool | None = None
+    zoom_views: tuple[float, ...] | None = None
     runtime: str | None = None  # None = first that imports
 
 
@@ -39,8 +42,14 @@ class Classifier:
         except (ValueError, RuntimeError) as err:
             first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
             raise ModelFileError(f"{options.model}: {self.runtime.name} cannot load it: {first}") from None
-        recommended = bool(self.spec.extra.get("flip_average", False))
-        self.flip_average = recommended if options.flip_average is None else options.flip_average
+        try:
+            recommended = TestTimeViews.from_extra(self.spec.extra)
+        except ValueError as err:
+            raise ModelFileError(f"{options.model}: metadata: {err}") from None
+        self.views = TestTimeViews(  # a bad option raises ValueError here, naming the option's values
+            recommended.mirror if options.flip_average is None else options.flip_average,
+            recommended.zooms if options.zoom_views is None else options.zoom_views,
+        )
         self._input = self._interpreter.get_input_details()[0]
         self._output = self._interpreter.get_output_details()[0]
         self._check_tensors()
@@ -57,6 +66,10 @@ class Classifier:
             raise ModelFileError(
                 f"{self.options.model}: output has {out[-1]} classes, metadata lists {len(self.spec.labels)}"
             )
+
+    @property
+    def flip_average(self) -> bool:
+        return self.views.mirror
 
     @property
     def labels(self) -> tuple[str, ...]:
@@ -90,15 +103,22 @@ class Classifier:
             out[i] = self._dequantize(self._interpreter.get_tensor(index_out)[0])
         return out
 
-    def predict(self, crops: np.ndarray, flip_average: bool | None = None) -> np.ndarray:
-        """`flip_average` None = this classifier's setting (from its options or the model file)."""
+    def _crops(self, crops: np.ndarray) -> np.ndarray:
         crops = np.asarray(crops)
         if crops.ndim == 2:
             crops = crops[None]
         s = self.input_size
         if crops.shape[1:] != (s, s):
             raise ValueError(f"crops must be {s}×{s} grayscale, got {crops.shape[1:]}")
-        probs = self._run(self._quantize(crops))
-        if self.flip_average if flip_average is None else flip_average:
-            probs = (probs + self._run(self._quantize(crops[:, :, ::-1]))) / 2
-        return probs
+        return crops
+
+    def predict(self, crops: np.ndarray, views: TestTimeViews | None = None) -> np.ndarray:
+        """The mean of the answers for every test-time view; `views` None = this classifier's own (from its
+        options or the model file), TestTimeViews() = one plain pass."""
+        crops = self._crops(crops)
+        views = self.views if views is None else views
+        return sum(self._run(self._quantize(views.view(crops, i))) for i in range(views.count)) / views.count
+
+    def predict_view(self, crops: np.ndarray, index: int) -> np.ndarray:
+        """One pass, on view `index` of this classifier's views (a live stream cycles through them)."""
+        return self._run(self._quantize(self.views.view(self._crops(crops), index)))

@@ -9,8 +9,9 @@ On a video stream two costs can be shared between neighbouring frames (`FramePro
 - the face box: a visitor moves a few pixels in 33 ms, so while a face is tracked the detector
   runs on every `detect_every`-th frame and the frames between reuse its boxes (a frame without
   a tracked face is always detected in full);
-- the mirror averaging: instead of classifying every crop twice, every second frame is
-  classified mirrored, and the temporal smoothing averages the two views.
+- the test-time views (edge/views.py: plain, mirror, zoomed…): instead of classifying every crop
+  once per view, each frame is classified on the next view in turn, and the temporal smoothing
+  averages them.
 A single image (`process`, `emotions classify`) gets neither shortcut.
 """
 
@@ -31,46 +32,49 @@ from edge.detect import Detector, make_detector
 from edge.modelfile import CropSpec
 from edge.smooth import DecideOptions, EmaSmoother, decide
 from edge.types import CameraState, Decision, Face, Frame, FrameResult
+from edge.views import TestTimeViews
 
 log = logging.getLogger(__name__)
 
 
-MIRROR_MODES = ("alternate", "average", "off")
+VIEW_MODES = ("cycle", "average", "plain")
 
 
 @dataclass(frozen=True)
 class PipelineOptions:
     max_faces: int = 3  # classify at most this many (largest/most central first)
     detect_every: int = 2  # while a face is tracked, run the detector on every N-th frame (1 = every frame)
-    mirror: str = "alternate"  # alternate: every 2nd frame mirrored | average: both views per frame | off
+    # The classifier's test-time views: cycle = one per frame, in turn | average = all on every frame |
+    # plain = the plain crop only
+    views: str = "cycle"
     history_s: float = 6.0  # results kept for decide()
     backoff_s: tuple[float, float] = (0.5, 5.0)  # first and longest wait between reopen attempts
     decide: DecideOptions = DecideOptions()
 
 
 def process(gray: np.ndarray, detector: Detector, classifier, crop: CropSpec, max_faces: int = 3):
-    """Detect, crop and classify one grayscale image on its own (the classifier's own mirror setting):
+    """Detect, crop and classify one grayscale image on its own (all of the classifier's test-time views):
     (faces largest/most central first, stage ms)."""
-    mirror = "average" if classifier.flip_average else "off"
-    return FrameProcessor(detector, classifier, crop, max_faces, detect_every=1, mirror=mirror)(gray)
+    return FrameProcessor(detector, classifier, crop, max_faces, detect_every=1, views="average")(gray)
 
 
 class FrameProcessor:
     """`process` for consecutive frames of one stream, sharing face boxes and mirror views between them
-    (see the module doc). Call it with each new grayscale frame; it returns (faces, stage ms)."""
+    and test-time views between them (see the module doc). Call it with each new grayscale frame; it returns
+    (faces, stage ms)."""
 
     def __init__(self, detector: Detector, classifier, crop: CropSpec, max_faces: int = 3, detect_every: int = 2,
-                 mirror: str = "alternate"):
+                 views: str = "cycle"):
         if detect_every < 1:
             raise ValueError(f"detect_every must be ≥ 1, got {detect_every}")
-        if mirror not in MIRROR_MODES:
-            raise ValueError(f"mirror must be one of {', '.join(MIRROR_MODES)}, got {mirror!r}")
+        if views not in VIEW_MODES:
+            raise ValueError(f"views must be one of {', '.join(VIEW_MODES)}, got {views!r}")
         self.detector, self.classifier, self.crop = detector, classifier, crop
-        self.max_faces, self.detect_every, self.mirror = max_faces, detect_every, mirror
+        self.max_faces, self.detect_every, self.views = max_faces, detect_every, views
         self._tracked: list = []  # the last detections, while a face is in view
         self._tracked_shape: tuple[int, ...] = ()
         self._age = 0  # frames since the detector last ran
-        self._mirrored = False
+        self._view = -1  # the view the last frame was classified on (cycle)
 
     def __call__(self, gray: np.ndarray) -> tuple[tuple[Face, ...], dict[str, float]]:
         t0 = time.perf_counter()
@@ -86,11 +90,11 @@ class FrameProcessor:
         t2 = time.perf_counter()
         if not len(crops):
             probs = np.zeros((0, len(self.classifier.labels)), np.float32)
-        elif self.mirror == "alternate":
-            self._mirrored = not self._mirrored
-            probs = self.classifier.predict(crops[:, :, ::-1] if self._mirrored else crops, flip_average=False)
+        elif self.views == "cycle":
+            self._view = (self._view + 1) % self.classifier.views.count
+            probs = self.classifier.predict_view(crops, self._view)
         else:
-            probs = self.classifier.predict(crops, flip_average=self.mirror == "average")
+            probs = self.classifier.predict(crops, None if self.views == "average" else TestTimeViews())
         t3 = time.perf_counter()
         faces = tuple(
             Face(box=tuple(int(round(v)) for v in d.box), scores=p, detector_score=d.score)
@@ -123,7 +127,7 @@ class Pipeline:
         self.smoother = smoother or EmaSmoother()
         self.options = options
         self.processor = FrameProcessor(self.detector, classifier, self.crop, options.max_faces,
-                                        options.detect_every, options.mirror)
+                                        options.detect_every, options.views)
         self._state = CameraState.STARTING
         self.last_error = ""
         self._lock = threading.Lock()

@@ -125,7 +125,7 @@ def test_bench_reports_stage_latencies_and_the_peer(capsys, face_video, tiny_mod
     if peer:
         assert report["peer_total_ms_median"] > 0
         assert report["speedup"] == pytest.approx(report["peer_total_ms_mean"] / report["total_ms_mean"], rel=0.05)
-    assert report["detect_every"] == 2 and report["mirror"] == "alternate"
+    assert report["detect_every"] == 2 and report["views"] == "cycle"
     assert 0.5 <= report["detector_rate"] < 1  # boxes shared on tracked frames, never on empty ones
 
 
@@ -173,7 +173,7 @@ def test_tracked_face_shares_boxes_and_empty_frames_are_always_detected(face_vid
     for every in (1, 2, 3):
         detector = CountingDetector()
         crop = resolve_crop(classifier.spec.crop, detector.name)
-        process = FrameProcessor(detector, classifier, crop, detect_every=every, mirror="off")
+        process = FrameProcessor(detector, classifier, crop, detect_every=every, views="plain")
         found = [bool(process(gray)[0]) for gray in frames]
         counts[every] = (detector.calls, sum(found))
     assert counts[1][0] == len(frames)
@@ -182,22 +182,24 @@ def test_tracked_face_shares_boxes_and_empty_frames_are_always_detected(face_vid
     assert abs(counts[2][1] - counts[1][1]) <= 2  # boxes reused one frame late still find the same faces
 
 
-def test_alternate_mirror_averages_the_two_views_over_frames(face_video, classifier):
+def test_cycled_views_average_to_all_views_over_frames(face_video, tiny_model):
     from edge.crop import resolve_crop
 
+    classifier = Classifier(ClassifierOptions(model=tiny_model, flip_average=True, zoom_views=(1.1,)))
     gray = next(g for g in _frames(face_video) if make_detector("auto").detect(g))
     detector = make_detector("auto")
     crop = resolve_crop(classifier.spec.crop, detector.name)
-    alternate = FrameProcessor(detector, classifier, crop, detect_every=1, mirror="alternate")
-    first, second = alternate(gray)[0][0].scores, alternate(gray)[0][0].scores
-    average = FrameProcessor(detector, classifier, crop, detect_every=1, mirror="average")(gray)[0][0].scores
-    plain = FrameProcessor(detector, classifier, crop, detect_every=1, mirror="off")(gray)[0][0].scores
-    assert not np.allclose(first, second, atol=1e-4)  # the two frames really saw different views
-    assert np.allclose((first + second) / 2, average, atol=1e-5)
-    assert np.allclose(second, plain, atol=1e-6) or np.allclose(first, plain, atol=1e-6)
+    cycle = FrameProcessor(detector, classifier, crop, detect_every=1, views="cycle")
+    seen = [cycle(gray)[0][0].scores for _ in range(5)]
+    average = FrameProcessor(detector, classifier, crop, detect_every=1, views="average")(gray)[0][0].scores
+    plain = FrameProcessor(detector, classifier, crop, detect_every=1, views="plain")(gray)[0][0].scores
+    assert all(not np.allclose(a, b, atol=1e-4) for i, a in enumerate(seen[:4]) for b in seen[i + 1:4])  # 4 views
+    np.testing.assert_allclose(np.mean(seen[:4], axis=0), average, atol=1e-5)
+    np.testing.assert_allclose(seen[0], plain, atol=1e-6)  # plain first, and the cycle starts over after four
+    np.testing.assert_allclose(seen[4], plain, atol=1e-6)
 
 
-@pytest.mark.parametrize("kwargs", [{"detect_every": 0}, {"mirror": "sideways"}])
+@pytest.mark.parametrize("kwargs", [{"detect_every": 0}, {"views": "sideways"}])
 def test_frame_processor_refuses_bad_options(classifier, kwargs):
     with pytest.raises(ValueError):
         FrameProcessor(make_detector("auto"), classifier, classifier.spec.crop, **kwargs)

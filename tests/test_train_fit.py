@@ -510,6 +510,7 @@ def test_merge_is_the_mean_of_the_members_logits_and_adjust_and_convert_take_it(
     import keras
 
     from edge.classify import Classifier, ClassifierOptions
+    from edge.views import TestTimeViews
     from train.data import load_split
 
     run_a, _ = tiny_run
@@ -538,17 +539,24 @@ def test_merge_is_the_mean_of_the_members_logits_and_adjust_and_convert_take_it(
     np.testing.assert_allclose(merged.predict(faces, verbose=0), expected, atol=1e-5)
     assert not np.allclose(np.exp(log_probs[0]), np.exp(log_probs[1]), atol=1e-3)  # two different members
 
-    proc = cli("adjust", str(merged_dir), "--data", str(data), "--cache-dir", cache, cwd=tmp_path)
+    # offsets fitted on the answers the model will ship with: mirror + 1.1 zoom averaged
+    proc = cli("adjust", str(merged_dir), "--data", str(data), "--cache-dir", cache, "--flip", "--zoom-views", "1.1",
+               cwd=tmp_path)
     out, _ = proc.communicate(timeout=600)
     assert proc.returncode == 0, out
+    report = json.loads((merged_dir / "adjust.json").read_text())
+    assert report["flip_tta"] is True and report["zoom_views"] == [1.1]
     model_file = tmp_path / "merged.tflite"
     env = {**os.environ, "PYTHONPATH": str(REPO), "TF_CPP_MIN_LOG_LEVEL": "3"}
     done = subprocess.run([sys.executable, "-m", "convert.cli", str(merged_dir / "adjusted.keras"), "--data", str(data),
-                           "--cache-dir", cache, "-o", str(model_file), "--no-verify"], env=env, cwd=tmp_path,
-                          capture_output=True, text=True, timeout=600)
+                           "--cache-dir", cache, "-o", str(model_file), "--no-verify", "--flip-average",
+                           "--zoom-views", "1.1"], env=env, cwd=tmp_path, capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stderr
     clf = Classifier(ClassifierOptions(model=model_file))
-    assert clf.predict(faces[:4, :, :, 0].astype(np.uint8)).shape == (4, 7) and not clf.flip_average
+    assert clf.views == TestTimeViews(mirror=True, zooms=(1.1,))  # the file says how it is to be run
+    crops = faces[:4, :, :, 0].astype(np.uint8)
+    np.testing.assert_allclose(clf.predict(crops), np.mean([clf.predict_view(crops, i) for i in range(4)], axis=0),
+                               atol=1e-6)
 
     from convert.card import _training_lines
     from convert.convert import training_facts

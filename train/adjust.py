@@ -30,6 +30,7 @@ from pathlib import Path
 import numpy as np
 
 from edge.labels import EMOTIONS
+from edge.views import TestTimeViews
 from train.metrics import summarize
 
 log = logging.getLogger(__name__)
@@ -140,9 +141,11 @@ def fold_into_model(model, offsets: np.ndarray):
 
 
 def adjust_run(run_dir: Path, data: str | None = None, mode: str = "auto", objective: str = "macro_f1",
-               cache_dir: Path | None = None) -> dict:
+               cache_dir: Path | None = None, flip: bool | None = None, zooms: tuple[float, ...] = ()) -> dict:
     """Fit offsets on RUN's holdout (mode "auto": the mode that cross-validates best inside the holdout), write
-    RUN/adjusted.keras and RUN/adjust.json, and report validation once, for the chosen offsets only."""
+    RUN/adjusted.keras and RUN/adjust.json, and report validation once, for the chosen offsets only. The answers
+    are averaged over the test-time views the model will ship with: the mirror (`flip`; None = the preset's
+    flip_tta) and `zooms` (edge/views.py), since offsets fitted to one pass do not fit an average of several."""
     import keras
 
     from train.data import load_split, recorded_holdout, resolve_root, stratified_holdout
@@ -153,13 +156,14 @@ def adjust_run(run_dir: Path, data: str | None = None, mode: str = "auto", objec
     config = json.loads((run_dir / "config.json").read_text())
     if config.get("limit"):
         raise ValueError(f"{run_dir} was a --limit smoke run; its holdout cannot be rebuilt exactly")
-    flip = bool(config["preset"].get("flip_tta", True))
+    flip = bool(config["preset"].get("flip_tta", True)) if flip is None else flip
+    zooms = TestTimeViews(flip, tuple(zooms)).zooms  # checked before the slow part
     root = resolve_root(data or config.get("data"))
     model = keras.models.load_model(run_dir / "best.keras")
     train = load_split(root, "train", cache_dir=cache_dir)
     holdout = stratified_holdout(train.labels, *recorded_holdout(config))
     prior = train.subset(~holdout).counts().astype(np.float64)
-    hold_probs = predict(model, train.images[holdout], flip=flip)
+    hold_probs = predict(model, train.images[holdout], flip, zooms)
     hold_labels = train.labels[holdout]
     hold_log = np.log(np.clip(hold_probs, 1e-12, 1))
     candidates = {m: fit_offsets(hold_labels, hold_probs, prior, m, objective) for m in (MODES if mode == "auto"
@@ -175,12 +179,12 @@ def adjust_run(run_dir: Path, data: str | None = None, mode: str = "auto", objec
 
     val, private, leaked = validation_arrays(root, cache_dir, train)  # train is loaded already
     report = {
-        "mode": mode, "objective": objective, "flip_tta": flip,
+        "mode": mode, "objective": objective, "flip_tta": flip, "zoom_views": list(zooms),
         "offsets": dict(zip(EMOTIONS, map(float, offsets))),
         "holdout_before": _brief(before), "holdout_after": _brief(after),
         "holdout_candidates": {m: _brief(v) for m, v in on_holdout.items()},
         "holdout_cross_validated": cross_validated,
-        "validation": evaluation_report(val.labels, predict(adjusted, val.images, flip=flip), private, leaked),
+        "validation": evaluation_report(val.labels, predict(adjusted, val.images, flip, zooms), private, leaked),
     }
     (run_dir / "adjust.json").write_text(json.dumps(report, indent=2))
     log.info("holdout %s → %s (%s)", _line(before), _line(after), mode)

@@ -68,6 +68,11 @@ def build_parser() -> argparse.ArgumentParser:
                      "per-class averaged over bootstrap resamples; auto: the one that cross-validates best inside the "
                      "holdout (default)")
     adj.add_argument("--objective", choices=["macro_f1", "balanced"], default="macro_f1")
+    adj.add_argument("--flip", action=argparse.BooleanOptionalAction, default=None,
+                     help="fit on answers averaged with the mirrored face (default: the preset's flip_tta)")
+    adj.add_argument("--zoom-views", type=float, nargs="+", default=[], metavar="Z",
+                     help="also average with the face zoomed by these factors, as the model will ship "
+                     "(emotions-convert --zoom-views)")
     _data_arg(adj)
 
     mrg = sub.add_parser("merge", help="several runs as one model (mean of their logits) in a new run folder, "
@@ -154,7 +159,8 @@ def _dispatch(args) -> int:
 
         if not (args.run / "best.keras").exists():
             raise FileNotFoundError(f"not a run folder with best.keras: {args.run}")
-        adjust_run(args.run, args.data, args.mode, args.objective, args.cache_dir)
+        adjust_run(args.run, args.data, args.mode, args.objective, args.cache_dir, args.flip,
+                   tuple(args.zoom_views))
         return 0
     if args.command == "merge":
         from train.merge import merge_runs

@@ -14,13 +14,15 @@ from train.plots import plot_confusion
 log = logging.getLogger(__name__)
 
 
-def predict(model, images: np.ndarray, flip: bool = False, batch_size: int = 256) -> np.ndarray:
-    """Class probabilities for (N, H, W) uint8 images; `flip` averages with the mirrored image."""
-    x = images[..., None].astype(np.float32)
-    probs = model.predict(x, batch_size=batch_size, verbose=0)
-    if flip:
-        probs = (probs + model.predict(x[:, :, ::-1], batch_size=batch_size, verbose=0)) / 2
-    return probs
+def predict(model, images: np.ndarray, flip: bool = False, zooms: tuple[float, ...] = (), batch_size: int = 256
+            ) -> np.ndarray:
+    """Class probabilities for (N, H, W) uint8 images, averaged over the test-time views (edge/views.py): the
+    mirrored image with `flip`, and the image zoomed by each of `zooms` (mirrored too with `flip`)."""
+    from edge.views import TestTimeViews
+
+    views = TestTimeViews(flip, tuple(zooms))
+    return sum(model.predict(views.view(images, i)[..., None].astype(np.float32), batch_size=batch_size, verbose=0)
+               for i in range(views.count)) / views.count
 
 
 class Ensemble:

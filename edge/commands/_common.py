@@ -19,7 +19,10 @@ def add_model_arguments(parser: argparse.ArgumentParser, detector: bool = True) 
     parser.add_argument("--model", type=Path, default=None, help="emotion .tflite (default: the shipped model)")
     parser.add_argument("--threads", type=int, default=1, help="TFLite threads (default 1)")
     parser.add_argument("--flip", action=argparse.BooleanOptionalAction, default=None,
-                        help="average with the mirrored crop (default: as the model file recommends)")
+                        help="add the mirrored crop to the test-time views (default: as the model file recommends)")
+    parser.add_argument("--zoom-views", type=float, nargs="*", default=None, metavar="Z",
+                        help="add the crop zoomed by these factors (and mirrored, with --flip) to the test-time "
+                        "views; none = no zoomed views (default: as the model file recommends)")
     if detector:
         parser.add_argument("--detector", default="auto", choices=["auto", *DETECTORS], help="face detector")
 
@@ -28,9 +31,9 @@ def add_stream_arguments(parser: argparse.ArgumentParser) -> None:
     """Options of the video pipeline (watch, bench): what neighbouring frames may share."""
     parser.add_argument("--detect-every", type=int, default=2, metavar="N",
                         help="while a face is tracked, run the detector on every N-th frame (default 2; 1 = all)")
-    parser.add_argument("--mirror", choices=["alternate", "average", "off"], default=None,
-                        help="mirror view: every 2nd frame (alternate, default), both views every frame "
-                        "(average, as --flip), or never (off, as --no-flip)")
+    parser.add_argument("--views", choices=["cycle", "average", "plain"], default="cycle",
+                        help="test-time views on a stream: one per frame in turn, averaged by the smoothing (cycle, "
+                        "default), all of them every frame (average), or the plain crop only (plain)")
 
 
 def pipeline_options(args: argparse.Namespace):
@@ -38,16 +41,18 @@ def pipeline_options(args: argparse.Namespace):
 
     if args.detect_every < 1:
         raise ValueError(f"--detect-every must be ≥ 1, got {args.detect_every}")
-    mirror = args.mirror or {None: "alternate", True: "average", False: "off"}[args.flip]
-    return PipelineOptions(detect_every=args.detect_every, mirror=mirror)
+    return PipelineOptions(detect_every=args.detect_every, views=args.views)
 
 
 def load_classifier(args: argparse.Namespace):
     from edge.classify import DEFAULT_MODEL, Classifier, ClassifierOptions
 
-    return Classifier(
-        ClassifierOptions(model=args.model or DEFAULT_MODEL, threads=args.threads, flip_average=args.flip)
-    )
+    options = ClassifierOptions(model=args.model or DEFAULT_MODEL, threads=args.threads, flip_average=args.flip,
+                                zoom_views=None if args.zoom_views is None else tuple(args.zoom_views))
+    try:
+        return Classifier(options)
+    except ValueError as err:  # the views' own check, said as the option the user typed
+        raise ValueError(f"--zoom-views: {err}") from None
 
 
 def fail(command: str, err: BaseException, code: int = 2) -> int:

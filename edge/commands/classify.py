@@ -79,7 +79,7 @@ def main(args: argparse.Namespace) -> int:
             from edge.detect import make_detector
 
             detector = make_detector(args.detector)
-    except USER_ERRORS as err:
+    except (*USER_ERRORS, ValueError) as err:  # ValueError: a bad --zoom-views
         return fail("classify", err)
     from edge.crop import resolve_crop
 

@@ -42,6 +42,6 @@ if [[ ! -f $runs/$merged/best.keras ]]; then
     --name "$merged"
 fi
 if [[ ! -f $runs/$merged/adjusted.keras ]]; then
-  "$bin/emotions-train" adjust "$runs/$merged"
+  "$bin/emotions-train" adjust "$runs/$merged" --flip --zoom-views 1.1
 fi
-"$bin/emotions-convert" "$runs/$merged/adjusted.keras" -o "$out"
+"$bin/emotions-convert" "$runs/$merged/adjusted.keras" -o "$out" --flip-average --zoom-views 1.1

@@ -20,6 +20,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from edge.classify import Classifier  # noqa: E402
+from edge.views import TestTimeViews  # noqa: E402
 from train.data import load_split, recorded_holdout, resolve_root, stratified_holdout  # noqa: E402
 
 
@@ -38,6 +39,9 @@ VARIANTS = {  # name: warp arguments; every set below also averages each variant
     "zoom ±5 %": [{"scale": 0.95}, {"scale": 1.05}],
     "zoom ±10 %": [{"scale": 0.9}, {"scale": 1.1}],
     "rotate ±5°": [{"angle": -5}, {"angle": 5}],
+    # zoom-in sets (the shipped views are mirror + 1.1)
+    **{f"zoom {' and '.join(map(str, zooms))}": [{"scale": z} for z in zooms]
+       for zooms in ((1.05,), (1.1,), (1.15,), (1.2,), (1.1, 1.2), (1.05, 1.15), (1.1, 1.15), (0.95, 1.1))},
 }
 
 
@@ -57,12 +61,12 @@ def main() -> int:
     train = load_split(resolve_root(args.data), "train")
     mask = stratified_holdout(train.labels, *recorded_holdout(config))
     faces, labels = train.images[mask], train.labels[mask]
-    classifier = Classifier(model=args.model, flip_average=False)
+    classifier = Classifier(model=args.model)
 
     def answers(kwargs: dict) -> np.ndarray:
-        return classifier.predict(np.stack([warp(face, **kwargs) for face in faces]), flip_average=True)
+        return classifier.predict(np.stack([warp(face, **kwargs) for face in faces]), TestTimeViews(mirror=True))
 
-    plain = classifier.predict(faces)
+    plain = classifier.predict(faces, TestTimeViews())
     mirrored = answers({})
     print(f"{len(labels)} holdout images, {args.model}; accuracy, mean negative log-likelihood, passes per face")
     print("{:.2%}  {:.4f}   1  plain".format(*score(plain, labels)))

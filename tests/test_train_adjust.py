@@ -114,3 +114,25 @@ def test_offsets_folded_into_a_keras_model_equal_adding_them_to_the_logits():
     assert np.allclose(adjusted.predict(x, verbose=0), expected, atol=1e-5)
     assert np.allclose(model.layers[-1].get_weights()[1], 0)  # the original is untouched
     assert not adjusted.compiled  # so its file carries no optimizer state (half the size)
+
+
+def test_targets_objective_charges_each_class_its_shortfall_under_the_floors():
+    from edge.labels import EMOTIONS
+    from train.adjust import targets_score
+
+    metrics = {"macro_f1": 0.7, "per_class": {e: {"recall": 0.8} for e in EMOTIONS}}
+    assert targets_score(metrics) == pytest.approx(0.7)
+    metrics["per_class"]["fear"]["recall"] = 0.45  # 0.10 under its floor
+    metrics["per_class"]["disgust"]["recall"] = 0.58  # 0.02 under disgust's 0.60
+    assert targets_score(metrics) == pytest.approx(0.58)
+
+
+def test_targets_offsets_lift_the_starved_class_to_its_floor():
+    labels, probs, counts = skewed_predictions(3, n=6000)
+    recall = {}
+    for objective in ("macro_f1", "targets"):
+        offsets = fit_offsets(labels, probs, counts, "per-class", objective)
+        recall[objective] = summarize(labels, apply_offsets(np.log(probs), offsets))["per_class"]
+    assert all(r["recall"] >= 0.55 for r in recall["targets"].values())
+    assert recall["targets"]["disgust"]["recall"] >= 0.60
+    assert recall["macro_f1"]["disgust"]["recall"] < 0.60  # where macro-F1 alone stops on the same faces

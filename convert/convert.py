@@ -98,9 +98,10 @@ def convert_model(
     import keras
 
     from convert.metadata import embed_spec
-    views = views or TestTimeViews()
     from convert.quantize import stratified_sample, to_tflite
     from train.data import load_split
+
+    views = views or TestTimeViews()
 
     if not keras_path.exists():
         raise FileNotFoundError(f"model not found: {keras_path}")

@@ -6,22 +6,11 @@ import json
 import logging
 from pathlib import Path
 
-import numpy as np
-
 from train.metrics import evaluation_report, headline
 
 log = logging.getLogger(__name__)
 
 MAX_DROP_POINTS = 1.0
-
-
-def tflite_probs(model_path: Path, images: np.ndarray, flip: bool | None = None, runtime: str | None = None,
-                 zooms: tuple[float, ...] | None = None) -> np.ndarray:
-    """The classifier's answers averaged over its test-time views (None: the ones the file recommends)."""
-    from edge.classify import Classifier, ClassifierOptions
-
-    return Classifier(ClassifierOptions(model=model_path, threads=2, flip_average=flip, zoom_views=zooms,
-                                        runtime=runtime)).predict(images)
 
 
 def verify(model_path: Path, root: Path, keras_path: Path | None = None, cache_dir=None, flip: bool | None = None,
@@ -31,19 +20,14 @@ def verify(model_path: Path, root: Path, keras_path: Path | None = None, cache_d
     from train.fit import validation_arrays
 
     val, private, leaked = validation_arrays(root, cache_dir)
-    from edge.modelfile import ModelFileError, read_spec
-    from edge.views import TestTimeViews
+    from edge.classify import Classifier, ClassifierOptions
 
-    try:
-        recommended = TestTimeViews.from_extra(read_spec(model_path).extra)
-    except ValueError as err:
-        raise ModelFileError(f"{model_path}: metadata: {err}") from None
-    views = TestTimeViews(recommended.mirror if flip is None else flip,
-                          recommended.zooms if zooms is None else zooms)
+    # The classifier resolves the views (the file's, unless flip or zooms say otherwise); Keras gets the same ones.
+    classifier = Classifier(ClassifierOptions(model=model_path, threads=2, flip_average=flip, zoom_views=zooms))
+    views = classifier.views
     result: dict = {"model": str(model_path), "flip_average": views.mirror, "zoom_views": list(views.zooms),
                     "views": views.describe()}
-    probs = tflite_probs(model_path, val.images, views.mirror, zooms=views.zooms)
-    result["tflite"] = evaluation_report(val.labels, probs, private, leaked)
+    result["tflite"] = evaluation_report(val.labels, classifier.predict(val.images), private, leaked)
     log.info("test-time views: %s", views.describe())
     log.info("tflite: %s", headline(result["tflite"]))
     ok = True

@@ -263,6 +263,25 @@ _res48wideviewslong = replace(
     "12 labelled views (~2.5 h here): run it across sessions with --resume; give --teachers.",
     model_args=_res48wide.model_args,
 )
+# Patience on width: res48-wide-views-long's schedule doubled, as res48-views-xlong doubled res48-views-long's.
+_res48wideviewsxlong = replace(
+    _res48wideviewslong,
+    name="res48-wide-views-xlong",
+    description="res48-wide-views-long with 240 epochs on the same 12 labelled views (~3.8 h here): run it "
+    "across sessions with --resume; give --teachers.",
+    epochs=240,
+    patience=240,
+)
+# Patience again, on the student: Beyer et al.'s consistent distillation kept gaining over thousands of
+# epochs, and doubling this student's schedule (120 → 240) was the largest single-run gain on views.
+_student48viewsxxlong = replace(
+    _student48viewsxlong,
+    name="student48-views-xxlong",
+    description="student48-views-xlong with 480 epochs on the same 12 labelled views (~3.6 h here): run it "
+    "across sessions with --resume; give --teachers.",
+    epochs=480,
+    patience=480,
+)
 _res48w = replace(_res48, name="res48-weighted", description="res48 with balanced class weights.",
                   class_weight=True)
 _tiny = Preset(
@@ -283,7 +302,7 @@ PRESETS: dict[str, Preset] = {
     for p in (_seed1, _seed2, _seed3, _seed4, _seed5, _seed6, _seed7, _seed8, _seed9, _res48, _res48mix, _res48wide,
               _res48w, _res48distil, _student48, _student48mix, _student48rrc, _student48views,
               _student48viewslong, _res48views, _res48viewslong, _student48viewsxlong, _res48viewsxlong,
-              _res48wideviewslong, _tiny)
+              _res48wideviewslong, _res48wideviewsxlong, _student48viewsxxlong, _tiny)
 }
 
 

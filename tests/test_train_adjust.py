@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from train.adjust import MODES, apply_offsets, best_mode, cross_validate_modes, fit_offsets
+from train.adjust import MODES, apply_offsets, best_mode, cross_validate_modes, fit_offsets, train_copies
 from train.metrics import summarize
 
 
@@ -136,3 +136,34 @@ def test_targets_offsets_lift_the_starved_class_to_its_floor():
     assert all(r["recall"] >= 0.55 for r in recall["targets"].values())
     assert recall["targets"]["disgust"]["recall"] >= 0.60
     assert recall["macro_f1"]["disgust"]["recall"] < 0.60  # where macro-F1 alone stops on the same faces
+
+
+def test_train_copies_marks_holdout_faces_whose_pixels_are_in_the_training_part():
+    rng = np.random.default_rng(0)
+    images = rng.integers(0, 256, (10, 48, 48, 1), dtype=np.uint8)
+    images[7] = images[2]  # a holdout face copied from a training face
+    images[8] = images[9]  # two copies, both held out: neither is in the training part
+    holdout = np.zeros(10, bool)
+    holdout[[0, 7, 8, 9]] = True
+    assert train_copies(images, holdout).tolist() == [False, True, False, False]
+
+
+def test_fitting_without_memorised_copies_corrects_the_rare_class_more_on_unseen_faces():
+    labels, probs, counts = skewed_predictions(3, n=4000)
+    rng = np.random.default_rng(99)  # not the labels' seed: the same stream would make every rare face a copy
+    # a quarter of the faces are copies of training faces: the net remembers them and is sure of their labels
+    copies = rng.random(len(labels)) < 0.25
+    probs = probs.copy()
+    probs[copies] = 0.01 / 6
+    probs[copies, labels[copies]] = 0.99
+    fresh = ~copies
+    with_copies = cross_validate_modes(labels, probs, counts, ("per-class",), score_mask=fresh, repeats=2)
+    without = cross_validate_modes(labels, probs, counts, ("per-class",), fit_mask=fresh, score_mask=fresh,
+                                   repeats=2)
+    assert without["per-class"]["recall"]["disgust"] > with_copies["per-class"]["recall"]["disgust"] + 0.05
+    assert without["per-class"]["macro_f1"] > with_copies["per-class"]["macro_f1"]
+    # masks that keep every face are the plain cross-validation, on the same folds
+    everyone = np.ones(len(labels), bool)
+    assert cross_validate_modes(labels, probs, counts, ("prior",), repeats=1, fit_mask=everyone,
+                                score_mask=everyone) == cross_validate_modes(labels, probs, counts, ("prior",),
+                                                                             repeats=1)

@@ -108,21 +108,27 @@ def fit_offsets(labels: np.ndarray, probs: np.ndarray, prior: np.ndarray, mode: 
 
 
 def cross_validate_modes(labels: np.ndarray, probs: np.ndarray, prior: np.ndarray, modes=MODES,
-                         objective: str = "macro_f1", repeats: int = 4, seed: int = 0) -> dict[str, dict]:
+                         objective: str = "macro_f1", repeats: int = 4, seed: int = 0,
+                         fit_mask: np.ndarray | None = None, score_mask: np.ndarray | None = None) -> dict[str, dict]:
     """Each mode's mean out-of-fold accuracy, objective and per-class recall over REPEATS stratified two-fold
-    splits (the recalls too, since the issue's targets are per class and in-sample recalls flatter the offsets)."""
+    splits (the recalls too, since the issue's targets are per class and in-sample recalls flatter the offsets).
+    `fit_mask` and `score_mask` narrow which faces of each half are fitted on and scored; the folds depend on
+    `labels` and `seed` only, so two calls with other masks compare procedures on the same folds."""
     rng = np.random.default_rng(seed)
     log_probs = np.log(np.clip(probs, 1e-12, 1.0))
+    fit_mask = np.ones(len(labels), bool) if fit_mask is None else fit_mask
+    score_mask = np.ones(len(labels), bool) if score_mask is None else score_mask
     scores: dict[str, list] = {m: [] for m in modes}
     for _ in range(repeats):
         first = np.zeros(len(labels), bool)
         for c in np.unique(labels):
             members = rng.permutation(np.flatnonzero(labels == c))
             first[members[: len(members) // 2]] = True
-        for fit_on in (first, ~first):
+        for half in (first, ~first):
+            fit_on, scored = half & fit_mask, ~half & score_mask
             for m in modes:
                 offsets = fit_offsets(labels[fit_on], probs[fit_on], prior, m, objective)
-                result = summarize(labels[~fit_on], apply_offsets(log_probs[~fit_on], offsets))
+                result = summarize(labels[scored], apply_offsets(log_probs[scored], offsets))
                 recall = [result["per_class"][e]["recall"] for e in EMOTIONS[:probs.shape[1]]]
                 scores[m].append((result["accuracy"], OBJECTIVES[objective](result), recall, result["macro_f1"]))
     return {m: {"accuracy": float(np.mean([a for a, *_ in v])), objective: float(np.mean([o for _, o, *_ in v])),
@@ -156,12 +162,25 @@ def fold_into_model(model, offsets: np.ndarray):
     return inference_model(adjusted)
 
 
+def train_copies(train_images: np.ndarray, holdout: np.ndarray) -> np.ndarray:
+    """Per holdout face: whether its exact pixels are also in the training part (FER2013 repeats 1,853 faces, and
+    a net trained on a face's copy makes the holdout flatter its class)."""
+    from train.data import pixel_hashes
+
+    hashes = pixel_hashes(train_images)
+    seen = set(hashes[~holdout])
+    return np.array([h in seen for h in hashes[holdout]], bool)
+
+
 def adjust_run(run_dir: Path, data: str | None = None, mode: str = "auto", objective: str = "macro_f1",
-               cache_dir: Path | None = None, flip: bool | None = None, zooms: tuple[float, ...] = ()) -> dict:
+               cache_dir: Path | None = None, flip: bool | None = None, zooms: tuple[float, ...] = (),
+               without_train_copies: bool = False) -> dict:
     """Fit offsets on RUN's holdout (mode "auto": the mode that cross-validates best inside the holdout), write
     RUN/adjusted.keras and RUN/adjust.json, and report validation once, for the chosen offsets only. The answers
     are averaged over the test-time views the model will ship with: the mirror (`flip`; None = the preset's
-    flip_tta) and `zooms` (edge/views.py), since offsets fitted to one pass do not fit an average of several."""
+    flip_tta) and `zooms` (edge/views.py), since offsets fitted to one pass do not fit an average of several.
+    `without_train_copies` fits and scores on the holdout faces with no exact copy in the training part, and
+    also scores the all-faces fit on those faces, on the same folds, for comparison."""
     import keras
 
     from train.data import load_split, recorded_holdout, resolve_root, stratified_holdout
@@ -181,18 +200,31 @@ def adjust_run(run_dir: Path, data: str | None = None, mode: str = "auto", objec
     prior = train.subset(~holdout).counts().astype(np.float64)
     hold_probs = predict(model, train.images[holdout], flip, zooms)
     hold_labels = train.labels[holdout]
+    copies = train_copies(train.images, holdout)
+    log.info("holdout faces with a copy in the training part: %d of %d%s", copies.sum(), len(copies),
+             " (left out of the fit and the scores)" if without_train_copies else "")
+    used = ~copies if without_train_copies else np.ones(len(copies), bool)
+    modes = MODES if mode == "auto" else (mode,)
+    candidates = {m: fit_offsets(hold_labels[used], hold_probs[used], prior, m, objective) for m in modes}
     hold_log = np.log(np.clip(hold_probs, 1e-12, 1))
-    candidates = {m: fit_offsets(hold_labels, hold_probs, prior, m, objective) for m in (MODES if mode == "auto"
-                                                                                        else (mode,))}
-    on_holdout = {m: summarize(hold_labels, apply_offsets(hold_log, b)) for m, b in candidates.items()}
-    cross_validated = cross_validate_modes(hold_labels, hold_probs, prior, tuple(candidates), objective)
+    on_holdout = {m: summarize(hold_labels[used], apply_offsets(hold_log[used], b)) for m, b in candidates.items()}
+    cross_validated = cross_validate_modes(hold_labels, hold_probs, prior, modes, objective,
+                                           fit_mask=used, score_mask=used)
+    copies_compared = None
+    if without_train_copies:  # the all-faces fit, scored on the same copy-free faces of the same folds
+        with_copies = cross_validate_modes(hold_labels, hold_probs, prior, modes, objective, score_mask=used)
+        best_with = best_mode(with_copies, objective)
+        copies_compared = {"train_copies": int(copies.sum()), "fitted_with_copies_mode": best_with,
+                           "fitted_with_copies": with_copies}
+        log.info("out of fold on the copy-free holdout, fitted with the copies (%s): acc %.2f%% %s %.3f",
+                 best_with, 100 * with_copies[best_with]["accuracy"], objective, with_copies[best_with][objective])
     mode = best_mode(cross_validated, objective)  # chosen inside the holdout only
     log.info("out-of-fold recall (%s): %s", mode, ", ".join(f"{e} {r:.3f}" for e, r in
                                                             cross_validated[mode]["recall"].items()))
     log.info("out-of-fold on the holdout: %s", ", ".join(
         f"{m} acc {v['accuracy']:.2%} {objective} {v[objective]:.3f}"
         + ("" if objective == "macro_f1" else f" macro-F1 {v['macro_f1']:.3f}") for m, v in cross_validated.items()))
-    offsets, before, after = candidates[mode], summarize(hold_labels, hold_probs), on_holdout[mode]
+    offsets, before, after = candidates[mode], summarize(hold_labels[used], hold_probs[used]), on_holdout[mode]
     adjusted = fold_into_model(model, offsets)
     adjusted.save(run_dir / "adjusted.keras")
 
@@ -203,6 +235,7 @@ def adjust_run(run_dir: Path, data: str | None = None, mode: str = "auto", objec
         "holdout_before": _brief(before), "holdout_after": _brief(after),
         "holdout_candidates": {m: _brief(v) for m, v in on_holdout.items()},
         "holdout_cross_validated": cross_validated,
+        "without_train_copies": without_train_copies, "holdout_copies_compared": copies_compared,
         "validation": evaluation_report(val.labels, predict(adjusted, val.images, flip, zooms), private, leaked),
     }
     (run_dir / "adjust.json").write_text(json.dumps(report, indent=2))

@@ -75,6 +75,9 @@ def build_parser() -> argparse.ArgumentParser:
     adj.add_argument("--zoom-views", type=float, nargs="+", default=[], metavar="Z",
                      help="also average with the face zoomed by these factors, as the model will ship "
                      "(emotions-convert --zoom-views)")
+    adj.add_argument("--without-train-copies", action="store_true",
+                     help="fit and score on the holdout faces with no pixel-identical copy in the training part "
+                     "(FER2013 repeats faces; the copies flatter their classes), and compare with fitting on all")
     _data_arg(adj)
 
     mrg = sub.add_parser("merge", help="several runs as one model (mean of their logits) in a new run folder, "
@@ -162,7 +165,7 @@ def _dispatch(args) -> int:
         if not (args.run / "best.keras").exists():
             raise FileNotFoundError(f"not a run folder with best.keras: {args.run}")
         adjust_run(args.run, args.data, args.mode, args.objective, args.cache_dir, args.flip,
-                   tuple(args.zoom_views))
+                   tuple(args.zoom_views), args.without_train_copies)
         return 0
     if args.command == "merge":
         from train.merge import merge_runs

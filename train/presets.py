@@ -267,7 +267,7 @@ _res48wideviewslong = replace(
 _res48wideviewsxlong = replace(
     _res48wideviewslong,
     name="res48-wide-views-xlong",
-    description="res48-wide-views-long with 240 epochs on the same 12 labelled views (~3.8 h here): run it "
+    description="res48-wide-views-long with 240 epochs on the same 12 labelled views (~4.5 h here): run it "
     "across sessions with --resume; give --teachers.",
     epochs=240,
     patience=240,

@@ -278,6 +278,27 @@ def test_shipped_model_golden_outputs():
 
 
 @pytest.mark.skipif(not SHIPPED.exists(), reason="no shipped model yet")
+def test_shipped_model_gives_its_golden_answers_on_every_installed_runtime(tmp_path):
+    """The file we ship, not only a freshly converted one, loads on each runtime (CI has tflite-runtime 2.14, the
+    Raspberry Pi OS Bookworm one, which refuses newer op versions) and gives the golden top-1 there."""
+    from _data import DATA_ROOT
+
+    from convert.golden import load_gray
+
+    golden, labels = json.loads(GOLDEN.read_text()), read_spec(SHIPPED).labels
+    faces_file = tmp_path / "faces.npy"
+    np.save(faces_file, np.stack([load_gray(DATA_ROOT / entry["file"]) for entry in golden["images"]]))
+    runtimes = _runtimes()
+    assert len(runtimes) >= 2, f"only {runtimes} installed; CI must prove at least two runtimes"
+    for name in runtimes:
+        used, probs = predict_with(name, SHIPPED, faces_file)
+        assert used == name
+        for entry, scores in zip(golden["images"], probs):
+            assert labels[int(scores.argmax())] == entry["top1"], (name, entry["file"])
+            np.testing.assert_allclose(scores, entry["scores"], atol=0.02, err_msg=f"{name} {entry['file']}")
+
+
+@pytest.mark.skipif(not SHIPPED.exists(), reason="no shipped model yet")
 def test_shipped_model_is_small_carries_its_card_and_metrics():
     spec = read_spec(SHIPPED)
     assert SHIPPED.stat().st_size < 3 * 1024 * 1024

@@ -165,11 +165,9 @@ def fold_into_model(model, offsets: np.ndarray):
 def train_copies(train_images: np.ndarray, holdout: np.ndarray) -> np.ndarray:
     """Per holdout face: whether its exact pixels are also in the training part (FER2013 repeats 1,853 faces, and
     a net trained on a face's copy makes the holdout flatter its class)."""
-    from train.data import pixel_hashes
+    from train.data import leaked_mask
 
-    hashes = pixel_hashes(train_images)
-    seen = set(hashes[~holdout])
-    return np.array([h in seen for h in hashes[holdout]], bool)
+    return leaked_mask(train_images[~holdout], train_images[holdout])
 
 
 def adjust_run(run_dir: Path, data: str | None = None, mode: str = "auto", objective: str = "macro_f1",

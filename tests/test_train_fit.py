@@ -123,8 +123,17 @@ def test_interrupt_keeps_checkpoint_and_resume_continues(data, tmp_path):
     assert iterations == end * steps  # the optimizer went on from where it stopped
 
 
+@pytest.fixture
+def terminal_sigint():
+    """The Ctrl-C handler a terminal session has: a shell starts background jobs (`nohup … &`) with SIGINT
+    ignored, and Python then installs none, so without this the test would depend on how it was started."""
+    before = signal.signal(signal.SIGINT, signal.default_int_handler)
+    yield
+    signal.signal(signal.SIGINT, before)
+
+
 @pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "sigterm"])
-def test_a_stop_signal_during_the_epoch_record_is_held_until_the_record_is_written(signum):
+def test_a_stop_signal_during_the_epoch_record_is_held_until_the_record_is_written(signum, terminal_sigint):
     from train.fit import Terminated, deferred_interrupt, stop_on_sigterm
 
     written = []

@@ -296,6 +296,8 @@ def test_adjust_fits_offsets_on_the_holdout_and_writes_the_adjusted_model(tiny_r
 
 
 def test_distillation_learns_from_a_teacher_and_resumes_with_its_cached_targets(tiny_run, data, tmp_path):
+    from train.distill import dequantized
+
     teacher, _ = tiny_run
     common = ("--cache-dir", str(tmp_path / "cache"))
     proc = cli("fit", "--preset", "tiny", "--data", str(data), "--epochs", "2", "--teachers", str(teacher),
@@ -309,7 +311,7 @@ def test_distillation_learns_from_a_teacher_and_resumes_with_its_cached_targets(
     assert len(config["teacher_fingerprint"]) == 16
     assert "computing teacher targets: 1 teachers" in out and "distilling from 1 teachers, weight 0.70" in out
     with np.load(run / "teacher_targets.npz") as saved:
-        probs = saved["probs"].astype(np.float32)
+        probs = dequantized(saved["probs"])
     assert probs.shape == (config["train_images"], 7)
     assert np.allclose(probs.sum(axis=1), 1, atol=1e-2) and probs.std(axis=0).max() > 0  # real, varying answers
     elsewhere = tmp_path / "elsewhere"
@@ -331,6 +333,8 @@ def test_distillation_learns_from_a_teacher_and_resumes_with_its_cached_targets(
 
 
 def test_a_views_student_caches_its_targets_and_resumes(tiny_run, data, tmp_path):
+    from train.distill import dequantized
+
     teacher, _ = tiny_run
     common = ("--runs-dir", "runs", "--cache-dir", str(tmp_path / "cache"))
     proc = cli("fit", "--preset", "student48-views", "--data", str(data), "--epochs", "2", "--name", "lonely",
@@ -346,7 +350,7 @@ def test_a_views_student_caches_its_targets_and_resumes(tiny_run, data, tmp_path
     run = tmp_path / "runs" / "views"
     config = json.loads((run / "config.json").read_text())
     with np.load(run / "teacher_views.npz") as saved:
-        probs = saved["probs"].astype(np.float32)
+        probs = dequantized(saved["probs"])
     assert probs.shape == (8, config["train_images"], 7)
     assert np.allclose(probs.sum(axis=-1), 1, atol=1e-2)
     assert np.abs(probs[0] - probs[1]).max() > 1e-3  # the teacher answered each view, not the clean face once
@@ -434,6 +438,42 @@ def test_teacher_targets_reuse_only_a_sibling_cache_with_the_same_fingerprint(tm
     assert np.array_equal(probs, want.astype(np.float32))
     assert (run / "teacher_views.npz").read_bytes() == (tmp_path / "c-same" / "teacher_views.npz").read_bytes()
     assert sorted(p.name for p in run.iterdir()) == ["teacher_views.npz"]  # no temporary file left behind
+
+
+def test_a_longer_stack_of_views_computes_only_the_views_a_sibling_has_not_answered(tiny_run, tmp_path, caplog):
+    from train.distill import ensemble_probabilities, fingerprint, teacher_targets
+
+    teacher = tiny_run[0] / "best.keras"
+    rng = np.random.default_rng(3)
+    views = rng.integers(0, 256, (3, 5, 48, 48), dtype=np.uint8)
+    labels = np.zeros((3, 5), int)
+    sibling = tmp_path / "runs" / "shorter"
+    sibling.mkdir(parents=True)
+    # values no teacher gives, so reading them back proves they were reused rather than recomputed
+    old = np.full((2, 5, 7), 1 / 7, np.float16)
+    np.savez_compressed(sibling / "teacher_views.npz", probs=old, fingerprint=np.array(fingerprint([teacher],
+                                                                                                   views[:2])))
+    run = tmp_path / "runs" / "longer"
+    run.mkdir()
+    with caplog.at_level("INFO", logger="train.distill"):
+        probs = teacher_targets(run, [teacher], views, labels, fingerprint([teacher], views), "teacher_views.npz")
+    assert "reusing the teachers' answers for the first 2 views" in caplog.text
+    assert "1 teachers × 5 images" in caplog.text  # only the third view was answered
+    assert probs.shape == (3, 5, 7)
+    assert np.abs(probs[:2] - 1 / 7).max() <= 0.5 / 255  # the sibling's answers, in the cache's 1/255 steps
+    fresh = ensemble_probabilities([teacher], views[2])
+    assert np.abs(probs[2] - fresh).max() <= 0.5 / 255 + 1e-6
+    with np.load(run / "teacher_views.npz") as saved:
+        assert saved["probs"].dtype == np.uint8
+    again = teacher_targets(run, [teacher], views, labels, fingerprint([teacher], views), "teacher_views.npz")
+    assert np.array_equal(again, probs)  # what a resumed run reads is what the first start trained on
+    # other teachers' answers for the same views are not reused
+    other = tmp_path / "runs" / "other"
+    other.mkdir()
+    caplog.clear()
+    with caplog.at_level("INFO", logger="train.distill"):
+        teacher_targets(other, [teacher], views[::-1].copy(), labels, "0" * 16, "teacher_views.npz")
+    assert "reusing" not in caplog.text and "1 teachers × 15 images" in caplog.text
 
 
 def test_cli_errors_are_one_line(tmp_path):

@@ -80,7 +80,9 @@ def teacher_targets(run_dir: Path, teachers: list[Path], images: np.ndarray, lab
                     expected: str, cache_name: str = TARGETS_FILE) -> np.ndarray:
     """The teachers' probabilities for `images` ((..., 48, 48) uint8, `labels` shaped like the leading axes):
     from the run's cache when it holds the `expected` fingerprint, else from a copy of a sibling run's cache
-    that holds it, else computed and cached (a damaged cache is recomputed too). Returns (..., classes)."""
+    that holds it, else computed and cached (a damaged cache is recomputed too). Returns (..., classes).
+    For a stack of views ((views, N, 48, 48)), a sibling's answers for the same first views are reused and
+    only the remaining views are computed."""
     cache = run_dir / cache_name
     if not cache.exists():
         _copy_sibling_cache(run_dir, cache_name, expected)
@@ -88,20 +90,62 @@ def teacher_targets(run_dir: Path, teachers: list[Path], images: np.ndarray, lab
         try:
             with np.load(cache) as saved:
                 if str(saved["fingerprint"]) == expected:
-                    return saved["probs"].astype(np.float32)
+                    return dequantized(saved["probs"])
             log.info("teacher targets in %s are for other teachers or images: recomputing", cache)
         except CACHE_ERRORS as err:
             log.warning("teacher targets in %s are unreadable (%s): recomputing", cache, err)
-    flat = images.reshape(-1, *images.shape[-2:])
+    known = _sibling_leading_views(run_dir, cache_name, teachers, images) if images.ndim == 4 else None
+    rest = images if known is None else images[len(known):]
+    flat = rest.reshape(-1, *rest.shape[-2:])
     log.info("computing teacher targets: %d teachers × %d images, each with its mirror", len(teachers), len(flat))
-    probs = ensemble_probabilities(teachers, flat).astype(np.float16)
-    probs = probs.reshape(*images.shape[:-2], probs.shape[-1])
+    probs = ensemble_probabilities(teachers, flat)
+    probs = probs.reshape(*rest.shape[:-2], probs.shape[-1])
+    if known is not None:
+        probs = np.concatenate([known, probs])
     agree = float((probs.argmax(-1) == labels).mean())
     log.info("teacher ensemble agrees with the labels on %.2f%% of its training images", 100 * agree)
+    stored = _quantized(probs)
     tmp = cache.with_name(cache.stem + ".tmp.npz")
-    np.savez_compressed(tmp, probs=probs, fingerprint=np.array(expected))
+    np.savez_compressed(tmp, probs=stored, fingerprint=np.array(expected))
     tmp.replace(cache)  # a run killed while writing leaves the old cache or none, never half a file
-    return probs.astype(np.float32)  # the same values as a later cache read
+    return dequantized(stored)  # the same values as a later cache read
+
+
+def _quantized(probs: np.ndarray) -> np.ndarray:
+    """Probabilities in steps of 1/255 (uint8): half float16's size, so a cache of 24 views (~3.4 MB) stays
+    small enough to commit while a run spans sessions; the step is far below the teachers' disagreement."""
+    return np.rint(np.clip(probs, 0.0, 1.0) * 255).astype(np.uint8)
+
+
+def dequantized(stored: np.ndarray) -> np.ndarray:
+    """float32 probabilities from a cache: uint8 steps of 1/255, or the float16 of caches written before."""
+    if stored.dtype == np.uint8:
+        return stored.astype(np.float32) / 255
+    return stored.astype(np.float32)
+
+
+def _sibling_leading_views(run_dir: Path, cache_name: str, teachers: list[Path],
+                           views: np.ndarray) -> np.ndarray | None:
+    """A sibling run's answers for the first k of `views` (k below their count, the largest k found), or None.
+    Views come from stateless seeds (train/views.py), so a run with more views of the same seed starts with the
+    views a shorter run labelled: 24 views after a 12-view run cost 12 views of teacher passes, not 24."""
+    best, source = None, None
+    for other in sorted(run_dir.parent.glob(f"*/{cache_name}")):
+        if other.parent == run_dir:
+            continue
+        try:
+            with np.load(other) as saved:
+                probs, theirs = saved["probs"], str(saved["fingerprint"])
+        except CACHE_ERRORS:
+            continue
+        count = len(probs)
+        if probs.ndim != 3 or probs.shape[1] != views.shape[1] or not 0 < count < len(views):
+            continue
+        if (best is None or count > len(best)) and fingerprint(teachers, views[:count]) == theirs:
+            best, source = dequantized(probs), other
+    if best is not None:
+        log.info("reusing the teachers' answers for the first %d views from %s", len(best), source)
+    return best
 
 
 def _cached_fingerprint(path: Path) -> str | None:

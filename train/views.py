@@ -11,8 +11,10 @@ A target is the mean of the teachers' answers for a view and its mirror, so it i
 for the mirrored view: the student flips at random on top, at no cost to consistency.
 
 The views come from stateless seeds and are remade at every start (seconds); only the teachers' answers
-are cached (`teacher_views.npz`, ~0.33 MB per view: small enough to commit when a run spans sessions). The
-cache's fingerprint covers the views' pixels, so answers for other pixels are never reused.
+are cached (`teacher_views.npz`, ~0.15 MB per view in steps of 1/255: small enough to commit when a run spans
+sessions). The cache's fingerprint covers the views' pixels, so answers for other pixels are never reused. View
+k is the same for every count of views, so a run with more views than an earlier one of the same seed, teachers
+and augmentation reuses that run's answers for its first views and labels only the rest.
 """
 
 from __future__ import annotations

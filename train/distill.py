@@ -129,23 +129,34 @@ def _sibling_leading_views(run_dir: Path, cache_name: str, teachers: list[Path],
     """A sibling run's answers for the first k of `views` (k below their count, the largest k found), or None.
     Views come from stateless seeds (train/views.py), so a run with more views of the same seed starts with the
     views a shorter run labelled: 24 views after a 12-view run cost 12 views of teacher passes, not 24."""
-    best, source = None, None
-    for other in sorted(run_dir.parent.glob(f"*/{cache_name}")):
-        if other.parent == run_dir:
-            continue
-        try:
-            with np.load(other) as saved:
-                probs, theirs = saved["probs"], str(saved["fingerprint"])
-        except CACHE_ERRORS:
-            continue
-        count = len(probs)
-        if probs.ndim != 3 or probs.shape[1] != views.shape[1] or not 0 < count < len(views):
-            continue
-        if (best is None or count > len(best)) and fingerprint(teachers, views[:count]) == theirs:
-            best, source = dequantized(probs), other
-    if best is not None:
-        log.info("reusing the teachers' answers for the first %d views from %s", len(best), source)
-    return best
+    leading = _leading_fingerprints(teachers, views)
+    found = [(leading[theirs], other) for other in sorted(run_dir.parent.glob(f"*/{cache_name}"))
+             if other.parent != run_dir and (theirs := _cached_fingerprint(other)) in leading]
+    if not found:
+        return None
+    count, source = max(found)
+    try:
+        with np.load(source) as saved:
+            probs = dequantized(saved["probs"])
+    except CACHE_ERRORS:
+        return None
+    if probs.shape[:2] != (count, views.shape[1]):
+        return None
+    log.info("reusing the teachers' answers for the first %d views from %s", count, source)
+    return probs
+
+
+def _leading_fingerprints(teachers: list[Path], views: np.ndarray) -> dict[str, int]:
+    """{fingerprint(teachers, views[:k]): k} for every k below the count of views, hashing the views once."""
+    teacher_bytes = [path.read_bytes() for path in teachers]
+    digest, leading = hashlib.sha256(), {}
+    for count in range(1, len(views)):
+        digest.update(views[count - 1].tobytes())  # views[:k].tobytes() is the first k views' bytes in order
+        prefix = digest.copy()
+        for data in teacher_bytes:
+            prefix.update(data)
+        leading[prefix.hexdigest()[:16]] = count
+    return leading
 
 
 def _cached_fingerprint(path: Path) -> str | None:

@@ -70,9 +70,14 @@ def ensemble_probabilities(teachers: list[Path], images: np.ndarray) -> np.ndarr
 
 def fingerprint(teachers: list[Path], images: np.ndarray) -> str:
     """Identifies the targets: the teacher files' bytes and the training images."""
-    digest = hashlib.sha256(images.tobytes())
-    for path in teachers:
-        digest.update(path.read_bytes())
+    return _with_teachers(hashlib.sha256(images.tobytes()), [path.read_bytes() for path in teachers])
+
+
+def _with_teachers(image_digest, teacher_bytes: list[bytes]) -> str:
+    """The fingerprint from a sha256 of the images' bytes, which is left as it was."""
+    digest = image_digest.copy()
+    for data in teacher_bytes:
+        digest.update(data)
     return digest.hexdigest()[:16]
 
 
@@ -152,10 +157,7 @@ def _leading_fingerprints(teachers: list[Path], views: np.ndarray) -> dict[str, 
     digest, leading = hashlib.sha256(), {}
     for count in range(1, len(views)):
         digest.update(views[count - 1].tobytes())  # views[:k].tobytes() is the first k views' bytes in order
-        prefix = digest.copy()
-        for data in teacher_bytes:
-            prefix.update(data)
-        leading[prefix.hexdigest()[:16]] = count
+        leading[_with_teachers(digest, teacher_bytes)] = count
     return leading
 
 

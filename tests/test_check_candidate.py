@@ -1,0 +1,40 @@
+"""scripts/check_candidate.py on the committed adjust.json files of two real merges."""
+
+import importlib.util
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+SHIPPED = ROOT / "runs/merged-rwvl11-student48-views-xxlong-s11"
+CANDIDATE = ROOT / "runs/merged-rwvx11-student48-views24-xxlong-s11"  # session 22: 70.03 % against 70.00 %
+
+
+def _load():
+    spec = importlib.util.spec_from_file_location("check_candidate", ROOT / "scripts/check_candidate.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+check = _load()
+
+
+@pytest.mark.parametrize(("margin", "status"), [(0.3, 1), (0.0, 0)])
+def test_accuracy_margin_decides(margin, status, capsys):
+    assert check.main([str(CANDIDATE), "--baseline", str(SHIPPED), "--margin", str(margin)]) == status
+    out = capsys.readouterr().out
+    assert ("FAIL  accuracy 70.03 %" in out) == (status == 1)
+
+
+def test_a_recall_drop_fails_even_with_higher_accuracy():
+    baseline = check.out_of_fold(SHIPPED)
+    worse = baseline | {"accuracy": baseline["accuracy"] + 0.01,
+                        "recall": baseline["recall"] | {"fear": baseline["recall"]["fear"] - 0.031}}
+    failed = [text for text, holds in check.conditions(worse, baseline, 0.2) if not holds]
+    assert len(failed) == 1 and failed[0].startswith("fear recall")
+
+
+def test_missing_adjust_is_a_one_line_error(tmp_path, capsys):
+    assert check.main([str(tmp_path), "--baseline", str(SHIPPED)]) == 2
+    assert capsys.readouterr().err.startswith("error: cannot read the out-of-fold results")

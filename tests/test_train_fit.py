@@ -464,9 +464,19 @@ def test_a_longer_stack_of_views_computes_only_the_views_a_sibling_has_not_answe
     fresh = ensemble_probabilities([teacher], views[2])
     assert np.abs(probs[2] - fresh).max() <= 0.5 / 255 + 1e-6
     with np.load(run / "teacher_views.npz") as saved:
-        assert saved["probs"].dtype == np.uint8
+        # only the new view is stored, with where the first two are: the cache stays small enough to commit
+        assert saved["probs"].dtype == np.uint8 and saved["probs"].shape == (1, 5, 7)
+        assert str(saved["leading_file"]) == str(Path("../shorter/teacher_views.npz"))
     again = teacher_targets(run, [teacher], views, labels, fingerprint([teacher], views), "teacher_views.npz")
     assert np.array_equal(again, probs)  # what a resumed run reads is what the first start trained on
+    # the sibling's file changed: the cache no longer adds up, so it is recomputed, not trusted
+    np.savez_compressed(sibling / "teacher_views.npz", probs=old, fingerprint=np.array("9" * 16))
+    caplog.clear()
+    with caplog.at_level("INFO", logger="train.distill"):
+        redone = teacher_targets(run, [teacher], views, labels, fingerprint([teacher], views), "teacher_views.npz")
+    assert "unreadable" in caplog.text and "no longer holds" in caplog.text and "1 teachers × 15 images" in caplog.text
+    assert np.abs(redone[:2] - ensemble_probabilities([teacher], views[:2].reshape(-1, 48, 48)).reshape(2, 5, 7)
+                  ).max() <= 0.5 / 255 + 1e-6
     # other teachers' answers for the same views are not reused
     other = tmp_path / "runs" / "other"
     other.mkdir()

@@ -20,6 +20,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import os
 import shutil
 import zipfile
 from pathlib import Path
@@ -93,13 +94,14 @@ def teacher_targets(run_dir: Path, teachers: list[Path], images: np.ndarray, lab
         _copy_sibling_cache(run_dir, cache_name, expected)
     if cache.exists():
         try:
-            with np.load(cache) as saved:
-                if str(saved["fingerprint"]) == expected:
-                    return dequantized(saved["probs"])
+            found, probs = read_cache(cache)
+            if found == expected:
+                return probs
             log.info("teacher targets in %s are for other teachers or images: recomputing", cache)
         except CACHE_ERRORS as err:
             log.warning("teacher targets in %s are unreadable (%s): recomputing", cache, err)
-    known = _sibling_leading_views(run_dir, cache_name, teachers, images) if images.ndim == 4 else None
+    leading = _sibling_leading_views(run_dir, cache_name, teachers, images) if images.ndim == 4 else None
+    known = None if leading is None else leading[0]
     rest = images if known is None else images[len(known):]
     flat = rest.reshape(-1, *rest.shape[-2:])
     log.info("computing teacher targets: %d teachers × %d images, each with its mirror", len(teachers), len(flat))
@@ -111,8 +113,16 @@ def teacher_targets(run_dir: Path, teachers: list[Path], images: np.ndarray, lab
     log.info("teacher ensemble agrees with the labels on %.2f%% of its training images", 100 * agree)
     stored = _quantized(probs)
     tmp = cache.with_name(cache.stem + ".tmp.npz")
-    np.savez_compressed(tmp, probs=stored, fingerprint=np.array(expected))
+    if leading is None:
+        np.savez_compressed(tmp, probs=stored, fingerprint=np.array(expected))
+    else:  # only the new views, and where the first ones are: 48 views in one file would pass the 5 MB commit limit
+        _, source, source_fingerprint = leading
+        np.savez_compressed(tmp, probs=stored[len(known):], fingerprint=np.array(expected),
+                            leading_file=np.array(os.path.relpath(source, run_dir)),
+                            leading_fingerprint=np.array(source_fingerprint))
     tmp.replace(cache)  # a run killed while writing leaves the old cache or none, never half a file
+    if known is not None:
+        return np.concatenate([known, dequantized(stored[len(known):])])  # as read_cache will put them together
     return dequantized(stored)  # the same values as a later cache read
 
 
@@ -130,25 +140,41 @@ def dequantized(stored: np.ndarray) -> np.ndarray:
 
 
 def _sibling_leading_views(run_dir: Path, cache_name: str, teachers: list[Path],
-                           views: np.ndarray) -> np.ndarray | None:
-    """A sibling run's answers for the first k of `views` (k below their count, the largest k found), or None.
-    Views come from stateless seeds (train/views.py), so a run with more views of the same seed starts with the
-    views a shorter run labelled: 24 views after a 12-view run cost 12 views of teacher passes, not 24."""
+                           views: np.ndarray) -> tuple[np.ndarray, Path, str] | None:
+    """A sibling run's answers for the first k of `views` (k below their count, the largest k found), with
+    the cache file they came from and its fingerprint; or None. Views come from stateless seeds
+    (train/views.py), so a run with more views of the same seed starts with the views a shorter run labelled:
+    24 views after a 12-view run cost 12 views of teacher passes, not 24."""
     leading = _leading_fingerprints(teachers, views)
-    found = [(leading[theirs], other) for other in sorted(run_dir.parent.glob(f"*/{cache_name}"))
+    found = [(leading[theirs], other, theirs) for other in sorted(run_dir.parent.glob(f"*/{cache_name}"))
              if other.parent != run_dir and (theirs := _cached_fingerprint(other)) in leading]
     if not found:
         return None
-    count, source = max(found)
+    count, source, source_fingerprint = max(found)
     try:
-        with np.load(source) as saved:
-            probs = dequantized(saved["probs"])
+        _, probs = read_cache(source)
     except CACHE_ERRORS:
         return None
     if probs.shape[:2] != (count, views.shape[1]):
         return None
     log.info("reusing the teachers' answers for the first %d views from %s", count, source)
-    return probs
+    return probs, source, source_fingerprint
+
+
+def read_cache(path: Path) -> tuple[str, np.ndarray]:
+    """(fingerprint, float32 probabilities) of a cache file. A cache that extends a sibling's views holds only
+    its own views and names the file with the first ones (relative to its run folder), which are read and put
+    in front; that file gone or changed raises ValueError or OSError, so the caller recomputes."""
+    with np.load(path) as saved:
+        found, probs = str(saved["fingerprint"]), dequantized(saved["probs"])
+        if "leading_file" not in saved.files:
+            return found, probs
+        source = Path(os.path.normpath(path.parent / str(saved["leading_file"])))
+        wanted = str(saved["leading_fingerprint"])
+    theirs, first = read_cache(source)
+    if theirs != wanted or first.shape[1:] != probs.shape[1:]:
+        raise ValueError(f"{source} no longer holds the answers for this cache's first views")
+    return found, np.concatenate([first, probs])
 
 
 def _leading_fingerprints(teachers: list[Path], views: np.ndarray) -> dict[str, int]:

@@ -14,7 +14,8 @@ The views come from stateless seeds and are remade at every start (seconds); onl
 are cached (`teacher_views.npz`, ~0.15 MB per view in steps of 1/255: small enough to commit when a run spans
 sessions). The cache's fingerprint covers the views' pixels, so answers for other pixels are never reused. View
 k is the same for every count of views, so a run with more views than an earlier one of the same seed, teachers
-and augmentation reuses that run's answers for its first views and labels only the rest.
+and augmentation reuses that run's answers for its first views and labels only the rest; its cache then stores
+only the rest and names that run's file (train/distill.py), so 48 views stay as small to commit as 24.
 """
 
 from __future__ import annotations

@@ -101,29 +101,25 @@ def teacher_targets(run_dir: Path, teachers: list[Path], images: np.ndarray, lab
         except CACHE_ERRORS as err:
             log.warning("teacher targets in %s are unreadable (%s): recomputing", cache, err)
     leading = _sibling_leading_views(run_dir, cache_name, teachers, images) if images.ndim == 4 else None
-    known = None if leading is None else leading[0]
-    rest = images if known is None else images[len(known):]
+    reused, source, source_fingerprint = leading or (None, None, None)
+    rest = images if reused is None else images[len(reused):]
     flat = rest.reshape(-1, *rest.shape[-2:])
     log.info("computing teacher targets: %d teachers × %d images, each with its mirror", len(teachers), len(flat))
-    probs = ensemble_probabilities(teachers, flat)
-    probs = probs.reshape(*rest.shape[:-2], probs.shape[-1])
-    if known is not None:
-        probs = np.concatenate([known, probs])
+    computed = ensemble_probabilities(teachers, flat)
+    computed = computed.reshape(*rest.shape[:-2], computed.shape[-1])
+    probs = computed if reused is None else np.concatenate([reused, computed])
     agree = float((probs.argmax(-1) == labels).mean())
     log.info("teacher ensemble agrees with the labels on %.2f%% of its training images", 100 * agree)
-    stored = _quantized(probs)
+    # Only the computed answers are stored; reused ones are named by file, since 48 views in one file would pass
+    # the 5 MB commit limit.
+    stored = _quantized(computed)
+    pointer = {} if reused is None else {"leading_file": np.array(os.path.relpath(source, run_dir)),
+                                         "leading_fingerprint": np.array(source_fingerprint)}
     tmp = cache.with_name(cache.stem + ".tmp.npz")
-    if leading is None:
-        np.savez_compressed(tmp, probs=stored, fingerprint=np.array(expected))
-    else:  # only the new views, and where the first ones are: 48 views in one file would pass the 5 MB commit limit
-        _, source, source_fingerprint = leading
-        np.savez_compressed(tmp, probs=stored[len(known):], fingerprint=np.array(expected),
-                            leading_file=np.array(os.path.relpath(source, run_dir)),
-                            leading_fingerprint=np.array(source_fingerprint))
+    np.savez_compressed(tmp, probs=stored, fingerprint=np.array(expected), **pointer)
     tmp.replace(cache)  # a run killed while writing leaves the old cache or none, never half a file
-    if known is not None:
-        return np.concatenate([known, dequantized(stored[len(known):])])  # as read_cache will put them together
-    return dequantized(stored)  # the same values as a later cache read
+    fresh = dequantized(stored)  # the same values as a later cache read
+    return fresh if reused is None else np.concatenate([reused, fresh])
 
 
 def _quantized(probs: np.ndarray) -> np.ndarray:

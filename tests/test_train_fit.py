@@ -74,6 +74,9 @@ def test_smoke_fit_records_a_run_and_loss_goes_down(tiny_run):
     assert "epoch 4/4" in log and "ETA" in log and "done" in log.splitlines()[-1]
     config = json.loads((run / "config.json").read_text())
     assert config["preset"]["name"] == "tiny" and config["holdout_images"] > 0
+    from train.allocator import preloaded_allocator
+
+    assert config["machine"]["allocator"] == preloaded_allocator(os.environ)
 
 
 def test_interrupt_keeps_checkpoint_and_resume_continues(data, tmp_path):

@@ -29,6 +29,7 @@ from pathlib import Path
 
 import numpy as np
 
+from train.allocator import allocator_hint, preloaded_allocator
 from train.data import Split, leaked_mask, load_split, recorded_holdout, resolve_root, stratified_holdout
 from train.presets import Preset
 
@@ -236,6 +237,7 @@ def machine_info() -> dict:
         "python": platform.python_version(),
         "tensorflow": tf.__version__,
         "cpus": os.cpu_count(),
+        "allocator": preloaded_allocator(),
     }
 
 
@@ -516,6 +518,8 @@ def fit(preset: Preset, options: FitOptions, resume: Path | None = None) -> Path
     )
     if len(train) < preset.batch_size:
         raise ValueError(f"only {len(train)} training images, fewer than one batch of {preset.batch_size}")
+    if hint := allocator_hint():
+        log.info(hint)
     strategy = make_strategy(options.strategy)
     log.info("strategy %s with %d replica(s)", options.strategy, strategy.num_replicas_in_sync)
     steps = len(train) // preset.batch_size

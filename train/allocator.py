@@ -2,7 +2,7 @@
 
 TensorFlow frees and re-allocates large tensors every step. Under glibc's malloc that costs page faults: on the
 2-core development machine (session 25) ~22 % of the CPU time went to the kernel, and the same run resumed with
-jemalloc preloaded took 340–390 s per epoch against 511–547 s (README, Training). The choice has to be made
+jemalloc preloaded took 335–426 s per epoch against 511–547 s (README, Training). The choice has to be made
 before the process starts (LD_PRELOAD), so training only reports it; scripts/reproduce_model.sh sets it.
 """
 

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Reproduce the shipped model from the dataset, in one command: the four teachers, the two halves distilled
-# from them on teacher-labelled views, their merge, the class offsets and the int8 conversion (~17.5 h of
-# training plus ~0.5 h of teacher passes on a 2-core CPU).
+# from them on teacher-labelled views, their merge, the class offsets and the int8 conversion (~24 h of
+# training as recorded, on machines of uneven speed, plus ~0.9 h of teacher passes on a 2-core CPU).
 # Run it again after an interruption: finished steps are skipped, an unfinished run is resumed from its
 # last epoch. Usage: scripts/reproduce_model.sh [RUNS_DIR (default runs-repro)] [OUT.tflite]
 # The dataset comes from $EMOTIONS_DATA. The shipped file is only replaced if you name it as OUT.
@@ -34,14 +34,16 @@ fit res48-s2 --preset res48 --seed 2 --holdout-seed 1 --epochs 60
 fit res48-mix-s5 --preset res48-mix --seed 5 --holdout-seed 1
 fit res48-wide-s8 --preset res48-wide --seed 8 --holdout-seed 1
 teachers=("$runs/res48-s1-e66" "$runs/res48-s2" "$runs/res48-mix-s5" "$runs/res48-wide-s8")
-# The student labels its views once (~30 min of teacher passes); res48-wide-views-long-s11 has the same seed and
-# views and reuses those answers (its runs folder is the same).
+# The student labels its 12 views once (~30 min of teacher passes). res48-wide-views24-xlong-s11 has the same seed
+# and augmentation, so its first 12 views are the student's: their answers are reused (same runs folder) and only
+# its 12 new views are labelled (~25 min).
 fit student48-views-xxlong-s11 --preset student48-views-xxlong --seed 11 --holdout-seed 1 --teachers "${teachers[@]}"
-fit res48-wide-views-long-s11 --preset res48-wide-views-long --seed 11 --holdout-seed 1 --teachers "${teachers[@]}"
-merged=merged-rwvl11-student48-views-xxlong-s11
+fit res48-wide-views24-xlong-s11 --preset res48-wide-views24-xlong --seed 11 --holdout-seed 1 \
+  --teachers "${teachers[@]}"
+merged=merged-rwv24x11-student48-views-xxlong-s11
 if [[ ! -f $runs/$merged/best.keras ]]; then
-  "$bin/emotions-train" merge "$runs/res48-wide-views-long-s11" "$runs/student48-views-xxlong-s11" --runs-dir "$runs" \
-    --name "$merged"
+  "$bin/emotions-train" merge "$runs/res48-wide-views24-xlong-s11" "$runs/student48-views-xxlong-s11" \
+    --runs-dir "$runs" --name "$merged"
 fi
 if [[ ! -f $runs/$merged/adjusted.keras ]]; then
   "$bin/emotions-train" adjust "$runs/$merged" --flip --zoom-views 1.1 --objective targets

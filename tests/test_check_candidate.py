@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-SHIPPED = ROOT / "runs/merged-rwvl11-student48-views-xxlong-s11"
+BASELINE = ROOT / "runs/merged-rwvl11-student48-views-xxlong-s11"  # shipped in sessions 19–25
 CANDIDATE = ROOT / "runs/merged-rwvx11-student48-views24-xxlong-s11"  # session 22: 70.03 % against 70.00 %
 
 
@@ -22,13 +22,13 @@ check = _load()
 
 @pytest.mark.parametrize(("margin", "status"), [(0.3, 1), (0.0, 0)])
 def test_accuracy_margin_decides(margin, status, capsys):
-    assert check.main([str(CANDIDATE), "--baseline", str(SHIPPED), "--margin", str(margin)]) == status
+    assert check.main([str(CANDIDATE), "--baseline", str(BASELINE), "--margin", str(margin)]) == status
     out = capsys.readouterr().out
     assert ("FAIL  accuracy 70.03 %" in out) == (status == 1)
 
 
 def test_a_recall_drop_fails_even_with_higher_accuracy():
-    baseline = check.out_of_fold(SHIPPED)
+    baseline = check.out_of_fold(BASELINE)
     worse = baseline | {"accuracy": baseline["accuracy"] + 0.01,
                         "recall": baseline["recall"] | {"fear": baseline["recall"]["fear"] - 0.031}}
     failed = [text for text, holds in check.conditions(worse, baseline, 0.2) if not holds]
@@ -36,5 +36,5 @@ def test_a_recall_drop_fails_even_with_higher_accuracy():
 
 
 def test_missing_adjust_is_a_one_line_error(tmp_path, capsys):
-    assert check.main([str(tmp_path), "--baseline", str(SHIPPED)]) == 2
+    assert check.main([str(tmp_path), "--baseline", str(BASELINE)]) == 2
     assert capsys.readouterr().err.startswith("error: cannot read the out-of-fold results")

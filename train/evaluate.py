@@ -14,15 +14,21 @@ from train.plots import plot_confusion
 log = logging.getLogger(__name__)
 
 
-def predict(model, images: np.ndarray, flip: bool = False, zooms: tuple[float, ...] = (), batch_size: int = 256
-            ) -> np.ndarray:
+def predict(model, images: np.ndarray, flip: bool = False, zooms: tuple[float, ...] = (), batch_size: int = 256,
+            chunk_batches: int = 64) -> np.ndarray:
     """Class probabilities for (N, H, W) uint8 images, averaged over the test-time views (edge/views.py): the
-    mirrored image with `flip`, and the image zoomed by each of `zooms` (mirrored too with `flip`)."""
+    mirrored image with `flip`, and the image zoomed by each of `zooms` (mirrored too with `flip`).
+    Images go through in chunks of `chunk_batches` batches, so memory stays bounded for the 620,000-image view
+    stacks of a teacher pass (as one float32 array they held ~17 GB); whole batches per chunk keep the answers
+    the same as one call's."""
     from edge.views import TestTimeViews
 
     views = TestTimeViews(flip, tuple(zooms))
-    return sum(model.predict(views.view(images, i)[..., None].astype(np.float32), batch_size=batch_size, verbose=0)
-               for i in range(views.count)) / views.count
+    chunk = batch_size * chunk_batches
+    parts = [images[start:start + chunk] for start in range(0, len(images), chunk)]
+    return np.concatenate([sum(model.predict(views.view(part, i)[..., None].astype(np.float32),
+                                             batch_size=batch_size, verbose=0) for i in range(views.count))
+                           / views.count for part in parts])
 
 
 class Ensemble:

@@ -50,6 +50,9 @@ def build_parser() -> argparse.ArgumentParser:
     fit.add_argument("--teachers", nargs="+", type=Path, default=(), metavar="RUN",
                      help="distil: mix these runs' (or .keras files') averaged probabilities into the target "
                      "(weight: the preset's distill_weight); they must share this run's --holdout-seed")
+    fit.add_argument("--init-from", type=Path, metavar="RUN",
+                     help="start from this run's best.keras (or a .keras file) instead of fresh weights: a second "
+                     "schedule on a finished run; it must share this run's --holdout-seed")
     _data_arg(fit)
 
     ev = sub.add_parser("evaluate", help="metrics of a saved .keras model (or of several averaged: an ensemble) "
@@ -132,12 +135,14 @@ def _dispatch(args) -> int:
 
         if args.resume and args.teachers:
             raise ValueError("a run keeps the teachers it started with; --resume takes no --teachers")
+        if args.resume and args.init_from:
+            raise ValueError("--init-from starts a run; --resume continues one from its own checkpoint")
         options = FitOptions(
             data=args.data, runs_dir=args.runs_dir, holdout=args.holdout, seed=args.seed,
             holdout_seed=args.holdout_seed, epochs=args.epochs,
             patience=args.patience,
             limit=args.limit, strategy=args.strategy, weights=args.weights, cache_dir=args.cache_dir,
-            run_name=args.name, teachers=tuple(args.teachers),
+            run_name=args.name, teachers=tuple(args.teachers), init_from=args.init_from,
         )
         fit(get_preset(args.preset), options, resume=args.resume)
         return 0

@@ -13,6 +13,7 @@ enough to commit when a run spans sessions.
 from __future__ import annotations
 
 import csv
+import hashlib
 import json
 import logging
 import math
@@ -58,6 +59,9 @@ class FitOptions:
     cache_dir: Path | None = None
     run_name: str | None = None
     teachers: tuple[Path, ...] = ()  # distil from these runs / .keras files (train/distill.py)
+    # Start from this run's (or .keras file's) weights instead of a fresh initialisation: a second schedule on
+    # a finished run. It must share this run's holdout, as a teacher must.
+    init_from: Path | None = None
 
 
 def balanced_class_weights(labels: np.ndarray, n_classes: int) -> np.ndarray:
@@ -475,6 +479,7 @@ def fit(preset: Preset, options: FitOptions, resume: Path | None = None) -> Path
         # before the folder exists: a missing dataset or a refused teacher leaves nothing behind
         resolve_root(options.data)
         teachers = _checked_teachers(options)
+        init_file = _checked_init(options)
         if preset.teacher_views and not teachers:
             raise ValueError(f"preset {preset.name} trains on views labelled by teachers: give --teachers RUN …")
         run_dir.mkdir(parents=True)
@@ -508,6 +513,8 @@ def fit(preset: Preset, options: FitOptions, resume: Path | None = None) -> Path
                 "class_weights": None if weights is None else weights.round(4).tolist(),
                 "teachers": [os.path.relpath(t, run_dir) for t in teachers],
                 "teacher_fingerprint": teacher_fingerprint,
+                "init_from": os.path.relpath(init_file, run_dir) if init_file else None,
+                "init_fingerprint": _file_fingerprint(init_file) if init_file else None,
                 "started": datetime.now(UTC).isoformat(timespec="seconds"),
                 "machine": machine_info(),
             },
@@ -536,6 +543,9 @@ def fit(preset: Preset, options: FitOptions, resume: Path | None = None) -> Path
                 log.info("cosine schedule now ends at epoch %d", preset.epochs)
         else:
             model = build_model(preset, steps, options.weights)
+            if init_file:
+                warm_start(model, init_file)
+                log.info("initialised from %s", init_file)
     extra_callbacks = []
     if teachers and preset.teacher_views:
         train_ds, follow = _view_dataset(run_dir, teachers, train, preset, options.seed, weights, state["epoch"])
@@ -616,6 +626,34 @@ def _checked_teachers(options: FitOptions) -> list[Path]:
         raise ValueError("--limit and --teachers together: a teacher trained on all images has seen the "
                          "holdout of a --limit run")
     return teachers
+
+
+def _checked_init(options: FitOptions) -> Path | None:
+    """The model file to start from, checked to share this run's holdout (a run trained on it would leak)."""
+    if options.init_from is None:
+        return None
+    from train.distill import check_teacher_holdout, resolve_teacher
+
+    init_file = resolve_teacher(options.init_from)
+    check_teacher_holdout(init_file, options.holdout, options.holdout_seed)
+    return init_file
+
+
+def _file_fingerprint(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()[:16]
+
+
+def warm_start(model, init_file: Path) -> None:
+    """Copy every weight of `init_file`'s net into `model` (the optimizer starts fresh); nets that differ
+    in any layer's shape are refused in one line rather than half copied."""
+    import keras
+
+    source = keras.models.load_model(init_file, compile=False)
+    theirs, ours = source.get_weights(), model.get_weights()
+    if len(theirs) != len(ours) or any(a.shape != b.shape for a, b in zip(theirs, ours, strict=False)):
+        raise ValueError(f"--init-from {init_file}: its net is not this preset's net "
+                         f"({len(theirs)} weight arrays against {len(ours)}, or their shapes differ)")
+    model.set_weights(theirs)
 
 
 def validation_arrays(root: Path, cache_dir: Path | None = None, train: Split | None = None):

@@ -386,6 +386,45 @@ def test_a_teacher_that_saw_the_holdout_is_refused(tiny_run, data, tmp_path):
     assert proc.returncode == 2 and "teacher not found" in out
 
 
+def test_warm_start_copies_every_weight_and_refuses_another_net(tmp_path):
+    from train.fit import warm_start
+
+    _, source = _tiny_model()
+    _train_steps(source)
+    source.save(tmp_path / "best.keras")
+    _, fresh = _tiny_model()
+    assert any(not np.array_equal(a, b) for a, b in zip(source.get_weights(), fresh.get_weights(), strict=True))
+    warm_start(fresh, tmp_path / "best.keras")
+    for a, b in zip(source.get_weights(), fresh.get_weights(), strict=True):
+        np.testing.assert_array_equal(a, b)
+    assert int(fresh.optimizer.iterations) == 0  # the optimizer starts afresh: a second schedule
+    _, wider = _tiny_model(model_args={"width": 12})
+    before = [w.copy() for w in wider.get_weights()]
+    with pytest.raises(ValueError, match="is not this preset's net"):
+        warm_start(wider, tmp_path / "best.keras")
+    for a, b in zip(before, wider.get_weights(), strict=True):  # refused, not half copied
+        np.testing.assert_array_equal(a, b)
+
+
+def test_a_run_started_from_another_records_it_and_a_holdout_mismatch_is_refused(tiny_run, data, tmp_path):
+    source, _ = tiny_run
+    proc = cli("fit", "--preset", "tiny", "--data", str(data), "--epochs", "1", "--init-from", str(source),
+               "--name", "warm", "--runs-dir", "runs", "--cache-dir", str(tmp_path / "cache"), cwd=tmp_path)
+    out, _ = proc.communicate(timeout=300)
+    assert proc.returncode == 0, out
+    assert "initialised from" in out
+    config = json.loads((tmp_path / "runs" / "warm" / "config.json").read_text())
+    assert (tmp_path / "runs" / "warm" / config["init_from"]).resolve() == (source / "best.keras").resolve()
+    assert len(config["init_fingerprint"]) == 16
+    proc = cli("fit", "--preset", "tiny", "--data", str(data), "--init-from", str(source), "--holdout-seed", "2",
+               "--name", "leaky", "--runs-dir", "runs", "--cache-dir", str(tmp_path / "cache"), cwd=tmp_path)
+    out, _ = proc.communicate(timeout=300)
+    assert proc.returncode == 2 and "has seen this run's holdout images" in out and "Traceback" not in out
+    assert not (tmp_path / "runs" / "leaky").exists()
+    proc = cli("fit", "--resume", str(tmp_path / "runs" / "warm"), "--init-from", str(source), cwd=tmp_path)
+    out, _ = proc.communicate(timeout=300)
+    assert proc.returncode == 2 and "--init-from starts a run" in out and "Traceback" not in out
+
 def test_evaluate_an_ensemble_averages_its_members(tiny_run, data, tmp_path):
     import keras
 

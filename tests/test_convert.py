@@ -224,8 +224,13 @@ def test_same_answers_on_every_installed_runtime(converted, trained, tmp_path):
         used, results[name] = predict_with(name, converted[0], faces_file)
         assert used == name
     reference = results[runtimes[0]]
+    # Runtimes round int8 sums differently by a step or two, so only a near tie (top two within that
+    # tolerance) may change its top-1; the test's tiny net, trained afresh each run, makes a few of them.
+    top_two = np.sort(reference, axis=1)[:, -2:]
+    clear = top_two[:, 1] - top_two[:, 0] > 0.02
+    assert clear.mean() > 0.5, "too few clear answers to compare top-1"
     for name, probs in results.items():
-        assert (probs.argmax(1) == reference.argmax(1)).all(), name
+        assert (probs.argmax(1) == reference.argmax(1))[clear].all(), name
         np.testing.assert_allclose(probs, reference, atol=0.02, err_msg=name)
 
 

@@ -425,6 +425,7 @@ def test_a_run_started_from_another_records_it_and_a_holdout_mismatch_is_refused
     out, _ = proc.communicate(timeout=300)
     assert proc.returncode == 2 and "--init-from starts a run" in out and "Traceback" not in out
 
+
 def test_evaluate_an_ensemble_averages_its_members(tiny_run, data, tmp_path):
     import keras
 

@@ -36,28 +36,29 @@ TARGETS_FILE = "teacher_targets.npz"
 CACHE_ERRORS = (OSError, ValueError, KeyError, zipfile.BadZipFile)
 
 
-def resolve_teacher(path: Path) -> Path:
-    """A run folder (its best.keras) or a .keras file."""
+def resolve_teacher(path: Path, role: str = "teacher") -> Path:
+    """A run folder (its best.keras) or a .keras file; `role` names it in the error (teacher, --init-from)."""
     path = Path(path)
     if path.is_dir():
         path = path / "best.keras"
     if path.suffix != ".keras" or not path.is_file():
-        raise FileNotFoundError(f"teacher not found: {path} (give a run folder with best.keras or a .keras file)")
+        raise FileNotFoundError(f"{role} not found: {path} (give a run folder with best.keras or a .keras file)")
     return path
 
 
-def check_teacher_holdout(teacher: Path, holdout: float, holdout_seed: int) -> None:
-    """Refuse a teacher whose run used a different holdout (its training images include ours)."""
+def check_teacher_holdout(teacher: Path, holdout: float, holdout_seed: int, role: str = "teacher") -> None:
+    """Refuse a teacher (or another run's weights, `role`) whose run used a different holdout (its training
+    images include ours)."""
     config_file = teacher.parent / "config.json"
     if not config_file.exists():
-        raise ValueError(f"teacher {teacher}: no config.json beside it, so its holdout is unknown; "
-                         "teachers must be run folders trained with the same --holdout-seed")
+        raise ValueError(f"{role} {teacher}: no config.json beside it, so its holdout is unknown; "
+                         f"a {role} must be a run folder trained with the same --holdout-seed")
     config = json.loads(config_file.read_text())
     theirs = recorded_holdout(config)
     if config.get("limit") or theirs != (holdout, holdout_seed):
-        raise ValueError(f"teacher {teacher} was trained with holdout {theirs[0]} seed {theirs[1]}"
+        raise ValueError(f"{role} {teacher} was trained with holdout {theirs[0]} seed {theirs[1]}"
                          f"{' on a --limit subset' if config.get('limit') else ''}; this run holds out "
-                         f"{holdout} with seed {holdout_seed}, so the teacher has seen this run's holdout images")
+                         f"{holdout} with seed {holdout_seed}, so the {role} has seen this run's holdout images")
 
 
 def ensemble_probabilities(teachers: list[Path], images: np.ndarray) -> np.ndarray:

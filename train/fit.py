@@ -634,8 +634,8 @@ def _checked_init(options: FitOptions) -> Path | None:
         return None
     from train.distill import check_teacher_holdout, resolve_teacher
 
-    init_file = resolve_teacher(options.init_from)
-    check_teacher_holdout(init_file, options.holdout, options.holdout_seed)
+    init_file = resolve_teacher(options.init_from, role="--init-from")
+    check_teacher_holdout(init_file, options.holdout, options.holdout_seed, role="--init-from")
     return init_file
 
 

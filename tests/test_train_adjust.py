@@ -138,6 +138,27 @@ def test_targets_offsets_lift_the_starved_class_to_its_floor():
     assert recall["macro_f1"]["disgust"]["recall"] < 0.60  # where macro-F1 alone stops on the same faces
 
 
+def test_issue_objective_weighs_accuracy_beside_the_targets():
+    from edge.labels import EMOTIONS
+    from train.adjust import OBJECTIVES
+
+    metrics = {"accuracy": 0.7, "macro_f1": 0.6, "per_class": {e: {"recall": 0.8} for e in EMOTIONS}}
+    metrics["per_class"]["disgust"]["recall"] = 0.5  # 0.10 under its floor
+    assert OBJECTIVES["issue"](metrics) == pytest.approx(0.7 + 0.6 - 0.1)
+
+
+def test_issue_offsets_keep_more_accuracy_than_targets_offsets():
+    from train.adjust import issue_score
+
+    labels, probs, counts = skewed_predictions(3, n=6000)
+    scores = {}
+    for objective in ("targets", "issue"):
+        offsets = fit_offsets(labels, probs, counts, "per-class", objective)
+        scores[objective] = summarize(labels, apply_offsets(np.log(probs), offsets))
+    assert scores["issue"]["accuracy"] > scores["targets"]["accuracy"]
+    assert issue_score(scores["issue"]) >= issue_score(scores["targets"]) - 1e-9  # it fits what it is asked
+
+
 def test_train_copies_marks_holdout_faces_whose_pixels_are_in_the_training_part():
     rng = np.random.default_rng(0)
     images = rng.integers(0, 256, (10, 48, 48, 1), dtype=np.uint8)

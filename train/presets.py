@@ -331,6 +331,22 @@ _res48wideviews48refine = replace(
     epochs=60,
     patience=60,
 )
+# The refine for the student, with a third more views: student48-views48-xxlong-s11 (the best single model on the
+# holdout) continued from its best weights on 72 labelled views. Seed 11 makes its first 48 views the 48-view
+# run's, whose answers it reuses; the 24 new ones cost teacher passes (~1 h here), and its cache stores only those,
+# under the 5 MB commit limit. A later 96-view run can extend this one's cache the same way.
+_student48views72refine = replace(
+    _student48views48xxlong,
+    name="student48-views72-refine",
+    description="student48-views48-xxlong continued for 60 epochs on 72 labelled views (cosine from 0.01, ~1 h of "
+    "teacher passes plus ~1 h here): give --init-from runs/student48-views48-xxlong-s11 and --teachers; resume "
+    "across sessions.",
+    teacher_views=72,
+    learning_rate=0.01,
+    warmup_epochs=1,
+    epochs=60,
+    patience=60,
+)
 _res48w = replace(_res48, name="res48-weighted", description="res48 with balanced class weights.",
                   class_weight=True)
 _tiny = Preset(
@@ -352,7 +368,8 @@ PRESETS: dict[str, Preset] = {
               _res48w, _res48distil, _student48, _student48mix, _student48rrc, _student48views,
               _student48viewslong, _res48views, _res48viewslong, _student48viewsxlong, _res48viewsxlong,
               _res48wideviewslong, _res48wideviewsxlong, _student48viewsxxlong, _student48views24xxlong,
-              _res48wideviews24xlong, _student48views48xxlong, _res48wideviews48refine, _tiny)
+              _res48wideviews24xlong, _student48views48xxlong, _res48wideviews48refine, _student48views72refine,
+              _tiny)
 }
 
 

@@ -36,3 +36,24 @@ def test_chunks_give_the_answers_of_one_call(model_and_images):
 def test_one_image(model_and_images):
     model, images = model_and_images
     assert predict(model, images[:1], flip=True).shape == (1, 7)
+
+
+def test_progress_is_reported_after_each_chunk(model_and_images):
+    model, images = model_and_images
+    calls: list[tuple[int, int]] = []
+    predict(model, images, batch_size=8, chunk_batches=2, progress=lambda done, total: calls.append((done, total)))
+    assert calls == [(16, 37), (32, 37), (37, 37)]
+
+
+def test_progress_log_says_each_step_once_with_the_time_left(caplog):
+    from train.distill import ProgressLog
+
+    progress = ProgressLog("teacher targets", steps=4)
+    with caplog.at_level("INFO", logger="train.distill"):
+        for done in (10, 20, 30, 40, 55, 100):
+            progress(done, 100)
+    lines = [r.getMessage() for r in caplog.records]
+    # 10 % and 20 % are below the first quarter, 40 % adds none; 55 % to 100 % cross two at once, logged once
+    assert [line.split(":")[1].split("(")[0].strip() for line in lines] == [
+        "30 of 100 images", "55 of 100 images", "100 of 100 images"]
+    assert all("min left" in line for line in lines) and lines[-1].endswith("~0 min left")

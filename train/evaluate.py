@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -15,20 +16,25 @@ log = logging.getLogger(__name__)
 
 
 def predict(model, images: np.ndarray, flip: bool = False, zooms: tuple[float, ...] = (), batch_size: int = 256,
-            chunk_batches: int = 64) -> np.ndarray:
+            chunk_batches: int = 64, progress: Callable[[int, int], None] | None = None) -> np.ndarray:
     """Class probabilities for (N, H, W) uint8 images, averaged over the test-time views (edge/views.py): the
     mirrored image with `flip`, and the image zoomed by each of `zooms` (mirrored too with `flip`).
     Images go through in chunks of `chunk_batches` batches, so memory stays bounded for the 620,000-image view
     stacks of a teacher pass (converted whole, 5.7 GB of float32 a view, the process reached 17 GB); whole
-    batches per chunk keep the answers the same as one call's."""
+    batches per chunk keep the answers the same as one call's. `progress(done, total)` is called after each
+    chunk, so a pass that takes an hour can say how far it is."""
     from edge.views import TestTimeViews
 
     views = TestTimeViews(flip, tuple(zooms))
     chunk = batch_size * chunk_batches
-    parts = [images[start:start + chunk] for start in range(0, len(images), chunk)]
-    return np.concatenate([sum(model.predict(views.view(part, i)[..., None].astype(np.float32),
-                                             batch_size=batch_size, verbose=0) for i in range(views.count))
-                           / views.count for part in parts])
+    answers = []
+    for start in range(0, len(images), chunk):
+        part = images[start:start + chunk]
+        answers.append(sum(model.predict(views.view(part, i)[..., None].astype(np.float32), batch_size=batch_size,
+                                         verbose=0) for i in range(views.count)) / views.count)
+        if progress is not None:
+            progress(start + len(part), len(images))
+    return np.concatenate(answers)
 
 
 class Ensemble:

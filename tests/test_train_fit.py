@@ -681,3 +681,52 @@ def test_merge_refuses_runs_with_different_holdouts(tiny_run, tmp_path):
     out, _ = proc.communicate(timeout=300)
     assert proc.returncode == 2 and "disagree on holdout_seed" in out and "Traceback" not in out
     assert not (tmp_path / "runs" / "m").exists()
+
+
+def test_a_teacher_pass_stopped_midway_resumes_from_its_partial_file(tiny_run, tmp_path, monkeypatch, caplog):
+    import train.distill as distill
+    import train.evaluate as evaluate
+    from train.distill import ensemble_probabilities, fingerprint, teacher_targets
+
+    teacher = tiny_run[0] / "best.keras"
+    views = np.random.default_rng(5).integers(0, 256, (2, 20, 48, 48), dtype=np.uint8)
+    labels = np.zeros((2, 20), int)
+    expected = fingerprint([teacher], views)
+    run = tmp_path / "runs" / "stopped"
+    run.mkdir(parents=True)
+    monkeypatch.setattr(distill, "PIECE_IMAGES", 16)  # 40 images: pieces of 16, 16 and 8
+    real_predict, calls = evaluate.predict, []
+
+    def stopped_after_two_pieces(*args, **kwargs):
+        calls.append(len(args[1]))
+        if len(calls) == 3:
+            raise KeyboardInterrupt  # what SIGTERM or a session's end does to the pass
+        return real_predict(*args, **kwargs)
+
+    monkeypatch.setattr(evaluate, "predict", stopped_after_two_pieces)
+    with pytest.raises(KeyboardInterrupt):
+        teacher_targets(run, [teacher], views, labels, expected, "teacher_views.npz")
+    assert not (run / "teacher_views.npz").exists()
+    with np.load(run / "teacher_views.partial.npz") as saved:
+        assert saved["probs"].shape == (32, 7) and saved["probs"].dtype == np.uint8
+
+    calls.clear()
+    monkeypatch.setattr(evaluate, "predict", lambda *a, **k: calls.append(len(a[1])) or real_predict(*a, **k))
+    with caplog.at_level("INFO", logger="train.distill"):
+        probs = teacher_targets(run, [teacher], views, labels, expected, "teacher_views.npz")
+    assert "resuming the teacher pass at image 32 of 40" in caplog.text
+    assert calls == [8]  # only the last piece was answered
+    fresh = ensemble_probabilities([teacher], views.reshape(-1, 48, 48)).reshape(2, 20, 7)
+    assert np.abs(probs - fresh).max() <= 1 / 255 + 1e-6  # the uninterrupted pass's answers, in 1/255 steps
+    assert sorted(p.name for p in run.iterdir()) == ["teacher_views.npz"]  # the partial file is gone
+
+    # a partial pass for other teachers or images is not resumed
+    other = tmp_path / "runs" / "other"
+    other.mkdir()
+    np.savez_compressed(other / "teacher_views.partial.npz", probs=np.zeros((32, 7), np.uint8), key=np.array("x"))
+    calls.clear()
+    caplog.clear()
+    with caplog.at_level("INFO", logger="train.distill"):
+        again = teacher_targets(other, [teacher], views[::-1].copy(), labels, "1" * 16, "teacher_views.npz")
+    assert "for other teachers or images: starting again" in caplog.text and calls == [16, 16, 8]
+    assert again.shape == (2, 20, 7) and again[0].max() > 0

@@ -10,6 +10,7 @@ The targets are computed on the unaugmented images and cached in the run folder
 (`teacher_targets.npz`, remade on resume when missing); the student sees augmented versions of
 the same images, a common offline form of distillation that costs no teacher passes per step.
 train/views.py is the consistent form: the teachers label augmented views, and the student sees exactly those.
+A pass saves its answers piece by piece (`*.partial.npz`), so a run stopped during it resumes where it was.
 
 A teacher must share the student's holdout (same `--holdout` and `--holdout-seed`): one that trained
 on the student's holdout images would leak them into early stopping and model choice.
@@ -64,32 +65,74 @@ def check_teacher_holdout(teacher: Path, holdout: float, holdout_seed: int, role
 
 def ensemble_probabilities(teachers: list[Path], images: np.ndarray) -> np.ndarray:
     """Mean over teachers of (p(x) + p(mirror x)) / 2 for (N, 48, 48) uint8 images → (N, classes)."""
+    from train.evaluate import predict
+
+    return predict(_load_ensemble(teachers), images, flip=True, progress=ProgressLog("teacher targets"))
+
+
+def _load_ensemble(teachers: list[Path]):
     import keras
 
-    from train.evaluate import Ensemble, predict
+    from train.evaluate import Ensemble
 
-    return predict(Ensemble([keras.models.load_model(path, compile=False) for path in teachers]), images, flip=True,
-                   progress=ProgressLog("teacher targets"))
+    return Ensemble([keras.models.load_model(path, compile=False) for path in teachers])
 
 
 class ProgressLog:
     """A `predict` progress callback that logs each tenth of the way with the time left at the pace so far: a
-    teacher pass over 620,000 views runs 40–90 minutes here with nothing else to show it is alive."""
+    teacher pass over 620,000 views runs 40–110 minutes here with nothing else to show it is alive. `first` is
+    where a resumed pass starts, so the pace counts only this process's images."""
 
-    def __init__(self, what: str, steps: int = 10):
-        self.what, self.steps = what, steps
+    def __init__(self, what: str, steps: int = 10, first: int = 0):
+        self.what, self.steps, self.first = what, steps, first
         self.started = time.monotonic()
         self.logged = 0
 
     def __call__(self, done: int, total: int) -> None:
         step = self.steps * done // max(total, 1)
-        if step <= self.logged or done <= 0:
+        if step <= self.logged or done <= self.first:
             return
         self.logged = step
         elapsed = time.monotonic() - self.started
-        left = elapsed * (total - done) / done
+        left = elapsed * (total - done) / (done - self.first)
         log.info("%s: %d of %d images (%d%%), %.0f min so far, ~%.0f min left", self.what, done, total,
                  100 * done // total, elapsed / 60, left / 60)
+
+
+# Pieces of two whole `predict` chunks (256 × 64 images), so a pass in pieces gives one call's answers.
+PIECE_IMAGES = 2 * 256 * 64
+
+
+def _answers_resumably(teachers: list[Path], images: np.ndarray, partial: Path, key: str) -> np.ndarray:
+    """The teachers' quantized answers for (N, 48, 48) `images`, saved to `partial` after each piece (~5 % of a
+    view stack): a run stopped during an hour-long pass resumes where it was, in this session or the next
+    (commit the file), instead of starting the pass again. `key` names what the answers are for."""
+    from train.evaluate import predict
+
+    pieces: list[np.ndarray] = []
+    if partial.exists():
+        try:
+            with np.load(partial) as saved:
+                if str(saved["key"]) == key:
+                    pieces.append(saved["probs"])
+                else:
+                    log.info("the partial teacher pass in %s is for other teachers or images: starting again", partial)
+        except CACHE_ERRORS as err:
+            log.warning("the partial teacher pass in %s is unreadable (%s): starting again", partial, err)
+    done = sum(len(piece) for piece in pieces)
+    if done:
+        log.info("resuming the teacher pass at image %d of %d from %s", done, len(images), partial)
+    if done < len(images):
+        ensemble = _load_ensemble(teachers)
+        progress = ProgressLog("teacher targets", first=done)
+    for start in range(done, len(images), PIECE_IMAGES):
+        answers = predict(ensemble, images[start:start + PIECE_IMAGES], flip=True,
+                          progress=lambda count, _, start=start: progress(start + count, len(images)))
+        pieces.append(_quantized(answers))
+        tmp = partial.with_name(partial.name.removesuffix(".npz") + ".tmp.npz")
+        np.savez_compressed(tmp, probs=np.concatenate(pieces), key=np.array(key))
+        tmp.replace(partial)
+    return np.concatenate(pieces) if pieces else np.zeros((0, 0), np.uint8)
 
 
 def fingerprint(teachers: list[Path], images: np.ndarray) -> str:
@@ -128,21 +171,23 @@ def teacher_targets(run_dir: Path, teachers: list[Path], images: np.ndarray, lab
     rest = images if reused is None else images[len(reused):]
     flat = rest.reshape(-1, *rest.shape[-2:])
     log.info("computing teacher targets: %d teachers × %d images, each with its mirror", len(teachers), len(flat))
-    computed = ensemble_probabilities(teachers, flat)
-    computed = computed.reshape(*rest.shape[:-2], computed.shape[-1])
-    probs = computed if reused is None else np.concatenate([reused, computed])
+    partial = cache.with_name(cache.stem + ".partial.npz")
+    key = f"{expected}:{0 if reused is None else len(reused)}"
+    stored = _answers_resumably(teachers, flat, partial, key)
+    stored = stored.reshape(*rest.shape[:-2], stored.shape[-1])
+    fresh = dequantized(stored)  # the same values as a later cache read
+    probs = fresh if reused is None else np.concatenate([reused, fresh])
     agree = float((probs.argmax(-1) == labels).mean())
     log.info("teacher ensemble agrees with the labels on %.2f%% of its training images", 100 * agree)
     # Only the computed answers are stored; reused ones are named by file, since 48 views in one file would pass
     # the 5 MB commit limit.
-    stored = _quantized(computed)
     pointer = {} if reused is None else {"leading_file": np.array(os.path.relpath(source, run_dir)),
                                          "leading_fingerprint": np.array(source_fingerprint)}
     tmp = cache.with_name(cache.stem + ".tmp.npz")
     np.savez_compressed(tmp, probs=stored, fingerprint=np.array(expected), **pointer)
     tmp.replace(cache)  # a run killed while writing leaves the old cache or none, never half a file
-    fresh = dequantized(stored)  # the same values as a later cache read
-    return fresh if reused is None else np.concatenate([reused, fresh])
+    partial.unlink(missing_ok=True)
+    return probs
 
 
 def _quantized(probs: np.ndarray) -> np.ndarray:

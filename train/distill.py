@@ -129,9 +129,7 @@ def _answers_resumably(teachers: list[Path], images: np.ndarray, partial: Path, 
         answers = predict(ensemble, images[start:start + PIECE_IMAGES], flip=True,
                           progress=lambda count, _, start=start: progress(start + count, len(images)))
         pieces.append(_quantized(answers))
-        tmp = partial.with_name(partial.name.removesuffix(".npz") + ".tmp.npz")
-        np.savez_compressed(tmp, probs=np.concatenate(pieces), key=np.array(key))
-        tmp.replace(partial)
+        _save_whole(partial, probs=np.concatenate(pieces), key=np.array(key))
     return np.concatenate(pieces) if pieces else np.zeros((0, 0), np.uint8)
 
 
@@ -183,11 +181,17 @@ def teacher_targets(run_dir: Path, teachers: list[Path], images: np.ndarray, lab
     # the 5 MB commit limit.
     pointer = {} if reused is None else {"leading_file": np.array(os.path.relpath(source, run_dir)),
                                          "leading_fingerprint": np.array(source_fingerprint)}
-    tmp = cache.with_name(cache.stem + ".tmp.npz")
-    np.savez_compressed(tmp, probs=stored, fingerprint=np.array(expected), **pointer)
-    tmp.replace(cache)  # a run killed while writing leaves the old cache or none, never half a file
+    _save_whole(cache, probs=stored, fingerprint=np.array(expected), **pointer)
     partial.unlink(missing_ok=True)
     return probs
+
+
+def _save_whole(path: Path, **arrays: np.ndarray) -> None:
+    """np.savez_compressed through a temporary file: a run killed while writing leaves the old file or none,
+    never half a file."""
+    tmp = path.with_name(path.stem + ".tmp.npz")
+    np.savez_compressed(tmp, **arrays)
+    tmp.replace(path)
 
 
 def _quantized(probs: np.ndarray) -> np.ndarray:

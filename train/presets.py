@@ -347,6 +347,18 @@ _student48views72refine = replace(
     epochs=60,
     patience=60,
 )
+# Third-generation teachers for the refine: every member since session 26 learnt from the same four first-generation
+# teachers (68.18 % together on the holdout) and the merges of those members share their errors (70.4–70.9 % out of
+# fold). Today's best four runs score 70.93 % together on the holdout, 2.8 points above, so this refine relabels 24
+# views with them (fresh passes: new teachers share no cache) and continues the best student on those answers.
+_student48gen3refine = replace(
+    _student48views72refine,
+    name="student48-gen3-refine",
+    description="the best views student continued for 60 epochs on 24 views labelled by third-generation "
+    "teachers (cosine from 0.01, ~1.5 h of teacher passes plus ~1 h here): give --init-from and --teachers; "
+    "resume across sessions.",
+    teacher_views=24,
+)
 _res48w = replace(_res48, name="res48-weighted", description="res48 with balanced class weights.",
                   class_weight=True)
 _tiny = Preset(
@@ -369,7 +381,7 @@ PRESETS: dict[str, Preset] = {
               _student48viewslong, _res48views, _res48viewslong, _student48viewsxlong, _res48viewsxlong,
               _res48wideviewslong, _res48wideviewsxlong, _student48viewsxxlong, _student48views24xxlong,
               _res48wideviews24xlong, _student48views48xxlong, _res48wideviews48refine, _student48views72refine,
-              _tiny)
+              _student48gen3refine, _tiny)
 }
 
 

@@ -256,8 +256,20 @@ class Terminated(KeyboardInterrupt):
     finished epoch and can be resumed. A background job (`cmd &`) ignores Ctrl-C, so this is how it is stopped."""
 
 
+# Set by the SIGTERM handler and checked at each epoch's edges: a handler that runs inside a __del__ or a
+# garbage-collector callback has its exception printed and swallowed, and the run went on (seen once in CI).
+_terminate_requested = threading.Event()
+
+
 def _raise_terminated(signum, frame) -> None:
+    _terminate_requested.set()
     raise Terminated
+
+
+def raise_if_terminated() -> None:
+    """Raise Terminated if a SIGTERM arrived whose exception Python swallowed where it landed."""
+    if _terminate_requested.is_set():
+        raise Terminated
 
 
 @contextmanager
@@ -266,11 +278,13 @@ def stop_on_sigterm() -> Iterator[None]:
     if threading.current_thread() is not threading.main_thread():
         yield
         return
+    _terminate_requested.clear()
     previous = signal.signal(signal.SIGTERM, _raise_terminated)
     try:
         yield
     finally:
         signal.signal(signal.SIGTERM, previous)
+        _terminate_requested.clear()
 
 
 @contextmanager
@@ -338,11 +352,13 @@ def _callbacks(run_dir: Path, state: dict, preset: Preset, start_epoch: int):
             self.epoch_started = time.time()
 
         def on_epoch_begin(self, epoch, logs=None):
+            raise_if_terminated()
             self.epoch_started = time.time()
 
         def on_epoch_end(self, epoch, logs=None):
             with deferred_interrupt():  # the epoch's files are written all or none
                 self._record(epoch, dict(logs or {}))
+            raise_if_terminated()
 
         def _record(self, epoch, logs):
             seconds = time.time() - self.epoch_started

@@ -2,6 +2,7 @@
 touching validation.
 
     python scripts/holdout_ensembles.py runs/res48-wide-s8 runs/res48-views-long-s11 ... [--top 15]
+        [--zoom-views 1.1] [--max-members 3]
 
 Each run's best.keras answers the run's holdout (rebuilt from its config.json; all runs must share it, as for a merge),
 averaged with its mirror view; ensembles average those probabilities. Answers are cached per model file in
@@ -24,15 +25,24 @@ from train.data import default_cache_dir, load_split, recorded_holdout, resolve_
 from train.merge import shared_holdout  # noqa: E402
 
 
-def answers(run: Path, images: np.ndarray, cache: Path) -> np.ndarray:
+def answers(run: Path, images: np.ndarray, cache: Path, zooms: tuple[float, ...] = ()) -> np.ndarray:
     model_file = run / "best.keras"
-    key = hashlib.sha256(model_file.read_bytes() + images.tobytes()).hexdigest()[:16]
+    views = f"zoom{'-'.join(map(str, zooms))}".encode() if zooms else b""  # flip alone keeps the old cache names
+    key = hashlib.sha256(model_file.read_bytes() + images.tobytes() + views).hexdigest()[:16]
     cached = cache / f"{run.name}-{key}.npy"
     if not cached.exists():
-        from train.distill import ensemble_probabilities  # the teachers' own answers: flip-averaged
-
         cache.mkdir(parents=True, exist_ok=True)
-        np.save(cached, ensemble_probabilities([model_file], images))
+        if zooms:
+            import keras
+
+            from train.evaluate import predict
+
+            probs = predict(keras.models.load_model(model_file), images, flip=True, zooms=zooms)
+        else:
+            from train.distill import ensemble_probabilities  # the teachers' own answers: flip-averaged
+
+            probs = ensemble_probabilities([model_file], images)
+        np.save(cached, probs)
     return np.load(cached)
 
 
@@ -47,6 +57,11 @@ def main() -> int:
     parser.add_argument("runs", nargs="+", type=Path)
     parser.add_argument("--top", type=int, default=15, help="ensembles to list (default 15)")
     parser.add_argument("--data", help="dataset root (default $EMOTIONS_DATA)")
+    parser.add_argument("--zoom-views", type=float, nargs="*", default=[], metavar="SCALE",
+                        help="also average each face zoomed by SCALE and its mirror, as the shipped file's "
+                        "four views do (`--zoom-views 1.1`); default: the face and its mirror only")
+    parser.add_argument("--max-members", type=int, default=0,
+                        help="list only ensembles of at most this many runs (a latency budget; default: all)")
     args = parser.parse_args()
     try:
         configs, _ = shared_holdout(args.runs)  # the merge's check: one clean holdout for all of them
@@ -57,11 +72,15 @@ def main() -> int:
     mask = stratified_holdout(train.labels, *recorded_holdout(configs[0]))
     images, labels = train.images[mask], train.labels[mask]
     cache = default_cache_dir() / "holdout"
-    probs = {run.name: answers(run, images, cache) for run in args.runs}
-    print(f"{len(labels)} holdout images; accuracy and mean negative log-likelihood, flip-averaged")
+    zooms = tuple(args.zoom_views)
+    probs = {run.name: answers(run, images, cache, zooms) for run in args.runs}
+    views = f"{2 + 2 * len(zooms)} views (the face, zoomed by {', '.join(map(str, zooms))}, and mirrors)" if zooms \
+        else "flip-averaged"
+    print(f"{len(labels)} holdout images; accuracy and mean negative log-likelihood, {views}")
     for name, p in sorted(probs.items(), key=lambda kv: -score(kv[1], labels)[0]):
         print("{:.2%}  {:.4f}  {}".format(*score(p, labels), name))
-    combos = [c for k in range(2, len(probs) + 1) for c in itertools.combinations(probs, k)]
+    largest = min(args.max_members or len(probs), len(probs))
+    combos = [c for k in range(2, largest + 1) for c in itertools.combinations(probs, k)]
     scored = sorted(((*score(np.mean([probs[n] for n in c], axis=0), labels), c) for c in combos),
                     key=lambda t: -t[0])
     print(f"best {min(args.top, len(scored))} of {len(scored)} ensembles:")

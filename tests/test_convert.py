@@ -258,6 +258,42 @@ def test_dynamic_range_conversion_loads_on_tflite_runtime_2_14(trained, tmp_path
     assert used == "tflite-runtime" and probs.shape == (2, 7)
 
 
+def test_a_separable_net_in_int8_loads_and_agrees_on_every_installed_runtime(trained, tmp_path):
+    """separable_resnet (preset sep48-views48-xxlong) brings DEPTHWISE_CONV_2D into the file: the Pi's
+    tflite-runtime 2.14 must take the op version today's converter writes, and answer as the others do."""
+    import keras
+
+    from convert.metadata import embed_spec
+    from convert.quantize import to_tflite
+    from train.augment import NO_AUGMENTATION
+    from train.data import load_split
+    from train.fit import build_model, make_dataset
+    from train.presets import get_preset
+
+    keras.utils.set_random_seed(0)
+    preset = replace(get_preset("tiny"), model="separable_resnet", model_args={"stem": 8, "widths": (16, 32)},
+                     epochs=12, learning_rate=1e-2, augment=NO_AUGMENTATION)
+    train = load_split(trained["root"], "train", cache_dir=trained["cache"])
+    model = build_model(preset, len(train) // preset.batch_size)
+    model.fit(make_dataset(train, preset, training=True, seed=0), epochs=preset.epochs, shuffle=False, verbose=0)
+    val = load_split(trained["root"], "validation", cache_dir=trained["cache"])
+    path = tmp_path / "sep.tflite"
+    path.write_bytes(embed_spec(to_tflite(model, "int8", calibration=val.images[:50]), ModelSpec(quantization="int8")))
+    faces_file = tmp_path / "faces.npy"
+    np.save(faces_file, val.images[:20])
+    answers = {name: predict_with(name, path, faces_file) for name in _runtimes()}
+    assert all(used == name for name, (used, _) in answers.items())
+    reference = model.predict(val.images[:20, ..., None].astype(np.float32), verbose=0)
+    # The net's answers are nearly flat after so little training, so what is compared is how they vary from
+    # face to face: int8 must follow the float net there too (a wrongly converted op would not).
+    varying = reference - reference.mean(axis=0)
+    for name, (_, probs) in answers.items():
+        assert probs.shape == (20, 7)
+        np.testing.assert_allclose(probs, reference, atol=0.03, err_msg=name)
+        follows = np.corrcoef(varying.ravel(), (probs - probs.mean(axis=0)).ravel())[0, 1]
+        assert follows > 0.9, (name, follows)  # 0.998 measured; a random answer scores ~0
+
+
 SHIPPED = REPO / "assets" / "models" / "emotion.tflite"
 GOLDEN = REPO / "tests" / "golden" / "emotion_golden.json"
 

@@ -2,7 +2,7 @@
 touching validation.
 
     python scripts/holdout_ensembles.py runs/res48-wide-s8 runs/res48-views-long-s11 ... [--top 15]
-        [--zoom-views 1.1] [--max-members 3]
+        [--zoom-views 1.1] [--max-members 3] [--shared-errors]
 
 Each run's best.keras answers the run's holdout (rebuilt from its config.json; all runs must share it, as for a merge),
 averaged with its mirror view; ensembles average those probabilities. Answers are cached per model file in
@@ -60,6 +60,9 @@ def main() -> int:
     parser.add_argument("--zoom-views", type=float, nargs="*", default=[], metavar="SCALE",
                         help="also average each face zoomed by SCALE and its mirror, as the shipped file's "
                         "four views do (`--zoom-views 1.1`); default: the face and its mirror only")
+    parser.add_argument("--shared-errors", action="store_true",
+                        help="also print, for each pair of runs, the share of their errors they make on the same "
+                        "faces (both wrong / either wrong): how little averaging them can fix")
     parser.add_argument("--max-members", type=int, default=0,
                         help="list only ensembles of at most this many runs (a latency budget; default: all)")
     args = parser.parse_args()
@@ -79,6 +82,12 @@ def main() -> int:
     print(f"{len(labels)} holdout images; accuracy and mean negative log-likelihood, {views}")
     for name, p in sorted(probs.items(), key=lambda kv: -score(kv[1], labels)[0]):
         print("{:.2%}  {:.4f}  {}".format(*score(p, labels), name))
+    if args.shared_errors:
+        wrong = {name: p.argmax(1) != labels for name, p in probs.items()}
+        print("pairs: errors on the same faces (both wrong / either wrong), both wrong")
+        for a, b in itertools.combinations(wrong, 2):
+            both, either = (wrong[a] & wrong[b]).mean(), (wrong[a] | wrong[b]).mean()
+            print(f"{both / either:.3f}  {both:.2%}  {a} / {b}")
     largest = min(args.max_members or len(probs), len(probs))
     combos = [c for k in range(2, largest + 1) for c in itertools.combinations(probs, k)]
     scored = sorted(((*score(np.mean([probs[n] for n in c], axis=0), labels), c) for c in combos),

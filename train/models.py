@@ -53,19 +53,26 @@ def seed_cnn(
     return keras.Model(inputs, outputs, name="seed_cnn")
 
 
-def _res_block(x, filters: int, l2: float, name: str):
+def _res_block(x, filters: int, l2: float, name: str, separable: bool = False):
     """Two 3×3 convs with a projection shortcut when the width changes (pooling happens outside:
-    a strided 1×1 shortcut crashes oneDNN at ≥ 64 px, see docs/fer-research notes)."""
+    a strided 1×1 shortcut crashes oneDNN at ≥ 64 px, see docs/fer-research notes). Separable convs cost about
+    a ninth of a full one per channel, so the same budget buys several times the width."""
     reg = regularizers.l2(l2) if l2 else None
     shortcut = x
     if x.shape[-1] != filters:
         shortcut = layers.Conv2D(filters, 1, use_bias=False, kernel_regularizer=reg, name=f"{name}_proj")(x)
         shortcut = layers.BatchNormalization(name=f"{name}_proj_bn")(shortcut)
-    y = layers.Conv2D(filters, 3, padding="same", use_bias=False, kernel_regularizer=reg, name=f"{name}_conv1")(x)
-    y = layers.BatchNormalization(name=f"{name}_bn1")(y)
-    y = layers.ReLU(name=f"{name}_relu1")(y)
-    y = layers.Conv2D(filters, 3, padding="same", use_bias=False, kernel_regularizer=reg, name=f"{name}_conv2")(y)
-    y = layers.BatchNormalization(name=f"{name}_bn2")(y)
+    y = x
+    for i in (1, 2):
+        if separable:
+            conv = layers.SeparableConv2D(filters, 3, padding="same", use_bias=False, pointwise_regularizer=reg,
+                                          name=f"{name}_sep{i}")
+        else:
+            conv = layers.Conv2D(filters, 3, padding="same", use_bias=False, kernel_regularizer=reg,
+                                 name=f"{name}_conv{i}")
+        y = layers.BatchNormalization(name=f"{name}_bn{i}")(conv(y))
+        if i == 1:
+            y = layers.ReLU(name=f"{name}_relu1")(y)
     y = layers.Add(name=f"{name}_add")([shortcut, y])
     return layers.ReLU(name=f"{name}_out")(y)
 
@@ -79,6 +86,7 @@ def compact_resnet(
     widths: tuple[int, ...] = (48, 96, 192),
     dropout: float = 0.4,
     l2: float = 1e-4,
+    separable: bool = False,
 ) -> keras.Model:
     """A small residual CNN sized for a 2-core CPU at 48 px (defaults: ~55 M MACs, ~0.7 M parameters).
 
@@ -92,54 +100,17 @@ def compact_resnet(
         x = layers.ReLU(name=f"stem_relu{i}")(x)
     for stage, width in enumerate(widths):
         x = layers.MaxPooling2D(name=f"pool{stage}")(x)
-        x = _res_block(x, width, l2, name=f"stage{stage}")
+        x = _res_block(x, width, l2, name=f"stage{stage}", separable=separable)
     x = layers.GlobalAveragePooling2D(name="gap")(x)
     x = layers.Dropout(dropout, name="dropout")(x)
     outputs = layers.Dense(len(EMOTIONS), activation="softmax", kernel_regularizer=reg, name="scores")(x)
-    return keras.Model(inputs, outputs, name="compact_resnet")
+    return keras.Model(inputs, outputs, name="separable_resnet" if separable else "compact_resnet")
 
 
-def _separable_block(x, filters: int, l2: float, name: str):
-    """_res_block with depthwise-separable 3×3 convs: per channel it costs about a ninth of a full conv, so the
-    same budget buys several times the width (a net that differs from the compact_resnet members it would join)."""
-    reg = regularizers.l2(l2) if l2 else None
-    shortcut = x
-    if x.shape[-1] != filters:
-        shortcut = layers.Conv2D(filters, 1, use_bias=False, kernel_regularizer=reg, name=f"{name}_proj")(x)
-        shortcut = layers.BatchNormalization(name=f"{name}_proj_bn")(shortcut)
-    y = x
-    for i in (1, 2):
-        y = layers.SeparableConv2D(filters, 3, padding="same", use_bias=False, pointwise_regularizer=reg,
-                                   name=f"{name}_sep{i}")(y)
-        y = layers.BatchNormalization(name=f"{name}_bn{i}")(y)
-        if i == 1:
-            y = layers.ReLU(name=f"{name}_relu1")(y)
-    y = layers.Add(name=f"{name}_add")([shortcut, y])
-    return layers.ReLU(name=f"{name}_out")(y)
-
-
-def separable_resnet(
-    *,
-    input_size: int = 48,
-    native_size: int = 48,
-    stem: int = 32,
-    widths: tuple[int, ...] = (96, 192, 384),
-    dropout: float = 0.4,
-    l2: float = 5e-5,
-) -> keras.Model:
-    """compact_resnet's layout (one full-resolution conv, then pool + block per stage) with separable blocks."""
-    reg = regularizers.l2(l2) if l2 else None
-    inputs, x = _inputs(input_size, native_size)
-    x = layers.Conv2D(stem, 3, padding="same", use_bias=False, kernel_regularizer=reg, name="stem_conv0")(x)
-    x = layers.BatchNormalization(name="stem_bn0")(x)
-    x = layers.ReLU(name="stem_relu0")(x)
-    for stage, width in enumerate(widths):
-        x = layers.MaxPooling2D(name=f"pool{stage}")(x)
-        x = _separable_block(x, width, l2, name=f"stage{stage}")
-    x = layers.GlobalAveragePooling2D(name="gap")(x)
-    x = layers.Dropout(dropout, name="dropout")(x)
-    outputs = layers.Dense(len(EMOTIONS), activation="softmax", kernel_regularizer=reg, name="scores")(x)
-    return keras.Model(inputs, outputs, name="separable_resnet")
+def separable_resnet(*, widths: tuple[int, ...] = (96, 192, 384), l2: float = 5e-5, **kwargs) -> keras.Model:
+    """compact_resnet with depthwise-separable blocks: a net whose errors may differ from the compact_resnet
+    members it would be merged with."""
+    return compact_resnet(widths=widths, l2=l2, separable=True, **kwargs)
 
 
 def mobilenet_v2_frozen(

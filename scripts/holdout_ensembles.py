@@ -31,18 +31,12 @@ def answers(run: Path, images: np.ndarray, cache: Path, zooms: tuple[float, ...]
     key = hashlib.sha256(model_file.read_bytes() + images.tobytes() + views).hexdigest()[:16]
     cached = cache / f"{run.name}-{key}.npy"
     if not cached.exists():
+        import keras
+
+        from train.evaluate import predict  # what a teacher pass runs, flip-averaged, with the zoomed views added
+
         cache.mkdir(parents=True, exist_ok=True)
-        if zooms:
-            import keras
-
-            from train.evaluate import predict
-
-            probs = predict(keras.models.load_model(model_file), images, flip=True, zooms=zooms)
-        else:
-            from train.distill import ensemble_probabilities  # the teachers' own answers: flip-averaged
-
-            probs = ensemble_probabilities([model_file], images)
-        np.save(cached, probs)
+        np.save(cached, predict(keras.models.load_model(model_file, compile=False), images, flip=True, zooms=zooms))
     return np.load(cached)
 
 

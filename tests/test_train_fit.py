@@ -728,8 +728,10 @@ def test_a_teacher_pass_stopped_midway_resumes_from_its_partial_file(tiny_run, t
     with pytest.raises(KeyboardInterrupt):
         teacher_targets(run, [teacher], views, labels, expected, "teacher_views.npz")
     assert not (run / "teacher_views.npz").exists()
-    with np.load(run / "teacher_views.partial.npz") as saved:
-        assert saved["probs"].shape == (32, 7) and saved["probs"].dtype == np.uint8
+    pieces = run / "teacher_views.pieces"
+    assert sorted(p.name for p in pieces.iterdir()) == ["from-00000000.npz", "from-00000016.npz"]
+    with np.load(pieces / "from-00000016.npz") as saved:
+        assert saved["probs"].shape == (16, 7) and saved["probs"].dtype == np.uint8
 
     calls.clear()
     monkeypatch.setattr(evaluate, "predict", lambda *a, **k: calls.append(len(a[1])) or real_predict(*a, **k))
@@ -739,7 +741,33 @@ def test_a_teacher_pass_stopped_midway_resumes_from_its_partial_file(tiny_run, t
     assert calls == [8]  # only the last piece was answered
     fresh = ensemble_probabilities([teacher], views.reshape(-1, 48, 48)).reshape(2, 20, 7)
     assert np.abs(probs - fresh).max() <= 1 / 255 + 1e-6  # the uninterrupted pass's answers, in 1/255 steps
-    assert sorted(p.name for p in run.iterdir()) == ["teacher_views.npz"]  # the partial file is gone
+    assert sorted(p.name for p in run.iterdir()) == ["teacher_views.npz", "teacher_views.pieces"]
+
+    # the pieces are the committable record: a checkout with only them rebuilds the cache with no passes
+    (run / "teacher_views.npz").unlink()
+    calls.clear()
+    rebuilt = teacher_targets(run, [teacher], views, labels, expected, "teacher_views.npz")
+    assert calls == [] and np.array_equal(rebuilt, probs)
+    # a damaged piece is answered again, from there on
+    (pieces / "from-00000016.npz").write_bytes(b"not a piece")
+    (run / "teacher_views.npz").unlink()
+    with caplog.at_level("WARNING", logger="train.distill"):
+        again = teacher_targets(run, [teacher], views, labels, expected, "teacher_views.npz")
+    assert "from-00000016.npz is unreadable" in caplog.text and calls == [16, 8]
+    assert np.array_equal(again, probs)
+
+    # a single partial file of the format before pieces is taken as the first piece, then removed
+    legacy = tmp_path / "runs" / "legacy"
+    legacy.mkdir()
+    (run / "teacher_views.npz").unlink()  # else its sibling's cache is copied and nothing is resumed
+    with np.load(pieces / "from-00000000.npz") as saved:
+        np.savez_compressed(legacy / "teacher_views.partial.npz", probs=saved["probs"], key=saved["key"])
+    calls.clear()
+    resumed = teacher_targets(legacy, [teacher], views, labels, expected, "teacher_views.npz")
+    assert calls == [16, 8] and np.array_equal(resumed, probs)
+    assert sorted(p.name for p in (legacy / "teacher_views.pieces").iterdir()) == [
+        "from-00000000.npz", "from-00000016.npz", "from-00000032.npz"]
+    assert not (legacy / "teacher_views.partial.npz").exists()
 
     # a partial pass for other teachers or images is not resumed
     other = tmp_path / "runs" / "other"

@@ -10,7 +10,9 @@ The targets are computed on the unaugmented images and cached in the run folder
 (`teacher_targets.npz`, remade on resume when missing); the student sees augmented versions of
 the same images, a common offline form of distillation that costs no teacher passes per step.
 train/views.py is the consistent form: the teachers label augmented views, and the student sees exactly those.
-A pass saves its answers piece by piece (`*.partial.npz`), so a run stopped during it resumes where it was.
+A pass saves its answers piece by piece (`<cache>.pieces/from-<first image>.npz`, ~0.5 MB each), so a run
+stopped during it resumes where it was; the pieces stay after the pass as the committable record of it (a
+48-view cache passes the 5 MB commit limit), so a fresh checkout rebuilds the cache from them, no passes.
 
 A teacher must share the student's holdout (same `--holdout` and `--holdout-seed`): one that trained
 on the student's holdout images would leak them into early stopping and model choice.
@@ -103,34 +105,72 @@ class ProgressLog:
 PIECE_IMAGES = 2 * 256 * 64
 
 
-def _answers_resumably(teachers: list[Path], images: np.ndarray, partial: Path, key: str) -> np.ndarray:
-    """The teachers' quantized answers for (N, 48, 48) `images`, saved to `partial` after each piece (~5 % of a
-    view stack): a run stopped during an hour-long pass resumes where it was, in this session or the next
-    (commit the file), instead of starting the pass again. `key` names what the answers are for."""
+def _answers_resumably(teachers: list[Path], images: np.ndarray, pieces_dir: Path, key: str,
+                       legacy_partial: Path | None = None) -> np.ndarray:
+    """The teachers' quantized answers for (N, 48, 48) `images`, each piece (~5 % of a view stack) saved as its
+    own file in `pieces_dir` as soon as it is answered: a run stopped during an hour-long pass resumes where it
+    was, in this session or the next (commit the folder), instead of starting the pass again. `key` names what
+    the answers are for; pieces for another key are not used. A single `legacy_partial` file (the format before
+    piece files) with the same key is taken as the first pieces."""
     from train.evaluate import predict
 
     pieces: list[np.ndarray] = []
-    if partial.exists():
+    if legacy_partial is not None and legacy_partial.exists():
         try:
-            with np.load(partial) as saved:
+            with np.load(legacy_partial) as saved:
                 if str(saved["key"]) == key:
                     pieces.append(saved["probs"])
+                    pieces_dir.mkdir(exist_ok=True)
+                    _save_whole(_piece_path(pieces_dir, 0), probs=pieces[0], key=np.array(key))
                 else:
-                    log.info("the partial teacher pass in %s is for other teachers or images: starting again", partial)
+                    log.info("the partial teacher pass in %s is for other teachers or images: starting again",
+                             legacy_partial)
         except CACHE_ERRORS as err:
-            log.warning("the partial teacher pass in %s is unreadable (%s): starting again", partial, err)
+            log.warning("the partial teacher pass in %s is unreadable (%s): starting again", legacy_partial, err)
+        legacy_partial.unlink(missing_ok=True)
     done = sum(len(piece) for piece in pieces)
-    if done:
-        log.info("resuming the teacher pass at image %d of %d from %s", done, len(images), partial)
+    while (piece := _read_piece(pieces_dir, done, key)) is not None:
+        pieces.append(piece)
+        done += len(piece)
+    if 0 < done < len(images):
+        log.info("resuming the teacher pass at image %d of %d from %s", done, len(images), pieces_dir)
+    elif done:
+        log.info("the teachers' answers for all %d images rebuilt from %s, no passes", len(images), pieces_dir)
     if done < len(images):
         ensemble = _load_ensemble(teachers)
         progress = ProgressLog("teacher targets", first=done)
+        pieces_dir.mkdir(exist_ok=True)
     for start in range(done, len(images), PIECE_IMAGES):
         answers = predict(ensemble, images[start:start + PIECE_IMAGES], flip=True,
                           progress=lambda count, _, start=start: progress(start + count, len(images)))
         pieces.append(_quantized(answers))
-        _save_whole(partial, probs=np.concatenate(pieces), key=np.array(key))
-    return np.concatenate(pieces) if pieces else np.zeros((0, 0), np.uint8)
+        _save_whole(_piece_path(pieces_dir, start), probs=pieces[-1], key=np.array(key))
+    stored = np.concatenate(pieces) if pieces else np.zeros((0, 0), np.uint8)
+    if len(stored) != len(images):
+        raise ValueError(f"the teacher pieces in {pieces_dir} hold {len(stored)} answers for {len(images)} images")
+    return stored
+
+
+def _piece_path(pieces_dir: Path, first: int) -> Path:
+    return pieces_dir / f"from-{first:08d}.npz"
+
+
+def _read_piece(pieces_dir: Path, first: int, key: str) -> np.ndarray | None:
+    """The answers saved from image `first` on, or None when that piece is missing, unreadable (a warning) or
+    for another key: the pass goes on from there."""
+    path = _piece_path(pieces_dir, first)
+    if not path.exists():
+        return None
+    try:
+        with np.load(path) as saved:
+            if str(saved["key"]) != key:
+                log.info("the teacher pieces in %s are for other teachers or images: answering again", pieces_dir)
+                return None
+            probs = saved["probs"]
+    except CACHE_ERRORS as err:
+        log.warning("the teacher piece %s is unreadable (%s): answering it again", path, err)
+        return None
+    return probs if len(probs) else None
 
 
 def fingerprint(teachers: list[Path], images: np.ndarray) -> str:
@@ -169,9 +209,9 @@ def teacher_targets(run_dir: Path, teachers: list[Path], images: np.ndarray, lab
     rest = images if reused is None else images[len(reused):]
     flat = rest.reshape(-1, *rest.shape[-2:])
     log.info("computing teacher targets: %d teachers × %d images, each with its mirror", len(teachers), len(flat))
-    partial = cache.with_name(cache.stem + ".partial.npz")
     key = f"{expected}:{0 if reused is None else len(reused)}"
-    stored = _answers_resumably(teachers, flat, partial, key)
+    stored = _answers_resumably(teachers, flat, cache.with_name(cache.stem + ".pieces"), key,
+                                legacy_partial=cache.with_name(cache.stem + ".partial.npz"))
     stored = stored.reshape(*rest.shape[:-2], stored.shape[-1])
     fresh = dequantized(stored)  # the same values as a later cache read
     probs = fresh if reused is None else np.concatenate([reused, fresh])
@@ -182,7 +222,6 @@ def teacher_targets(run_dir: Path, teachers: list[Path], images: np.ndarray, lab
     pointer = {} if reused is None else {"leading_file": np.array(os.path.relpath(source, run_dir)),
                                          "leading_fingerprint": np.array(source_fingerprint)}
     _save_whole(cache, probs=stored, fingerprint=np.array(expected), **pointer)
-    partial.unlink(missing_ok=True)
     return probs
 
 

@@ -756,23 +756,12 @@ def test_a_teacher_pass_stopped_midway_resumes_from_its_partial_file(tiny_run, t
     assert "from-00000016.npz is unreadable" in caplog.text and calls == [16, 8]
     assert np.array_equal(again, probs)
 
-    # a single partial file of the format before pieces is taken as the first piece, then removed
-    legacy = tmp_path / "runs" / "legacy"
-    legacy.mkdir()
-    (run / "teacher_views.npz").unlink()  # else its sibling's cache is copied and nothing is resumed
-    with np.load(pieces / "from-00000000.npz") as saved:
-        np.savez_compressed(legacy / "teacher_views.partial.npz", probs=saved["probs"], key=saved["key"])
-    calls.clear()
-    resumed = teacher_targets(legacy, [teacher], views, labels, expected, "teacher_views.npz")
-    assert calls == [16, 8] and np.array_equal(resumed, probs)
-    assert sorted(p.name for p in (legacy / "teacher_views.pieces").iterdir()) == [
-        "from-00000000.npz", "from-00000016.npz", "from-00000032.npz"]
-    assert not (legacy / "teacher_views.partial.npz").exists()
-
     # a partial pass for other teachers or images is not resumed
     other = tmp_path / "runs" / "other"
     other.mkdir()
-    np.savez_compressed(other / "teacher_views.partial.npz", probs=np.zeros((32, 7), np.uint8), key=np.array("x"))
+    (other / "teacher_views.pieces").mkdir()
+    np.savez_compressed(other / "teacher_views.pieces" / "from-00000000.npz", probs=np.zeros((32, 7), np.uint8),
+                        key=np.array("x"))
     calls.clear()
     caplog.clear()
     with caplog.at_level("INFO", logger="train.distill"):

@@ -10,7 +10,7 @@ The targets are computed on the unaugmented images and cached in the run folder
 (`teacher_targets.npz`, remade on resume when missing); the student sees augmented versions of
 the same images, a common offline form of distillation that costs no teacher passes per step.
 train/views.py is the consistent form: the teachers label augmented views, and the student sees exactly those.
-A pass saves its answers piece by piece (`<cache>.pieces/from-<first image>.npz`, ~0.5 MB each), so a run
+A pass saves its answers piece by piece (`<cache>.pieces/from-<first image>.npz`, ~0.2 MB each), so a run
 stopped during it resumes where it was; the pieces stay after the pass as the committable record of it (a
 48-view cache passes the 5 MB commit limit), so a fresh checkout rebuilds the cache from them, no passes.
 
@@ -105,30 +105,15 @@ class ProgressLog:
 PIECE_IMAGES = 2 * 256 * 64
 
 
-def _answers_resumably(teachers: list[Path], images: np.ndarray, pieces_dir: Path, key: str,
-                       legacy_partial: Path | None = None) -> np.ndarray:
+def _answers_resumably(teachers: list[Path], images: np.ndarray, pieces_dir: Path, key: str) -> np.ndarray:
     """The teachers' quantized answers for (N, 48, 48) `images`, each piece (~5 % of a view stack) saved as its
     own file in `pieces_dir` as soon as it is answered: a run stopped during an hour-long pass resumes where it
     was, in this session or the next (commit the folder), instead of starting the pass again. `key` names what
-    the answers are for; pieces for another key are not used. A single `legacy_partial` file (the format before
-    piece files) with the same key is taken as the first pieces."""
+    the answers are for; pieces for another key are not used."""
     from train.evaluate import predict
 
     pieces: list[np.ndarray] = []
-    if legacy_partial is not None and legacy_partial.exists():
-        try:
-            with np.load(legacy_partial) as saved:
-                if str(saved["key"]) == key:
-                    pieces.append(saved["probs"])
-                    pieces_dir.mkdir(exist_ok=True)
-                    _save_whole(_piece_path(pieces_dir, 0), probs=pieces[0], key=np.array(key))
-                else:
-                    log.info("the partial teacher pass in %s is for other teachers or images: starting again",
-                             legacy_partial)
-        except CACHE_ERRORS as err:
-            log.warning("the partial teacher pass in %s is unreadable (%s): starting again", legacy_partial, err)
-        legacy_partial.unlink(missing_ok=True)
-    done = sum(len(piece) for piece in pieces)
+    done = 0
     while (piece := _read_piece(pieces_dir, done, key)) is not None:
         pieces.append(piece)
         done += len(piece)
@@ -164,7 +149,7 @@ def _read_piece(pieces_dir: Path, first: int, key: str) -> np.ndarray | None:
     try:
         with np.load(path) as saved:
             if str(saved["key"]) != key:
-                log.info("the teacher pieces in %s are for other teachers or images: answering again", pieces_dir)
+                log.info("the teacher pieces in %s are for other teachers or images: starting again", pieces_dir)
                 return None
             probs = saved["probs"]
     except CACHE_ERRORS as err:
@@ -210,8 +195,7 @@ def teacher_targets(run_dir: Path, teachers: list[Path], images: np.ndarray, lab
     flat = rest.reshape(-1, *rest.shape[-2:])
     log.info("computing teacher targets: %d teachers × %d images, each with its mirror", len(teachers), len(flat))
     key = f"{expected}:{0 if reused is None else len(reused)}"
-    stored = _answers_resumably(teachers, flat, cache.with_name(cache.stem + ".pieces"), key,
-                                legacy_partial=cache.with_name(cache.stem + ".partial.npz"))
+    stored = _answers_resumably(teachers, flat, cache.with_name(cache.stem + ".pieces"), key)
     stored = stored.reshape(*rest.shape[:-2], stored.shape[-1])
     fresh = dequantized(stored)  # the same values as a later cache read
     probs = fresh if reused is None else np.concatenate([reused, fresh])

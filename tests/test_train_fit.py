@@ -564,18 +564,41 @@ def test_a_run_that_cannot_resume_is_a_one_line_error_and_is_left_as_it_was(tmp_
     run = tmp_path / "runs" / "r"
     run.mkdir(parents=True)
     resume = ("fit", "--resume", "runs/r", "--data", str(tmp_path))
-    steps = [
-        ("config.json", "no config.json there"),
-        ("state.json", "no epoch finished"),
-        ("last.optimizer.npz", "last.keras is missing"),  # the optimizer file alone does not make a checkpoint
+    steps = [  # (file written before the next try, its content, the error that try gives)
+        (None, None, "no config.json there"),
+        ("config.json", "{not json", "its config.json is unreadable"),
+        ("config.json", "{}", "its config.json records no preset"),
+        ("config.json", '{"preset": {}}', None),  # no state.json: a restart from epoch 0, tested below
+        ("state.json", "{}", "last.keras is missing"),
+        ("last.optimizer.npz", "", "last.keras is missing"),  # the optimizer file alone does not make a checkpoint
     ]
-    for present, error in steps:
+    for name, content, error in steps:
+        if name:
+            (run / name).write_text(content)
+        if error is None:
+            continue
         before = sorted(p.name for p in run.iterdir())
         proc = cli(*resume, cwd=tmp_path)
         out, _ = proc.communicate(timeout=120)
         assert proc.returncode == 2 and f"cannot resume runs/r: {error}" in out and "Traceback" not in out, out
         assert sorted(p.name for p in run.iterdir()) == before  # no lock file or trimmed history left behind
-        (run / present).write_text("{}")
+
+
+def test_a_run_stopped_before_its_first_epoch_resumes_from_epoch_0_with_its_recorded_settings(tiny_run, tmp_path):
+    """Stopped in its teacher pass, a run has config.json but no state.json: --resume starts it again with the
+    recorded seed, holdout and epochs instead of asking for a new folder (which would lose the finished pieces)."""
+    run, _ = tiny_run
+    restarted = tmp_path / "runs" / "stopped"
+    restarted.mkdir(parents=True)
+    config = json.loads((run / "config.json").read_text())
+    (restarted / "config.json").write_text(json.dumps(config))
+    proc = cli("fit", "--resume", "runs/stopped", "--cache-dir", str(tmp_path / "cache"), cwd=tmp_path)
+    out, _ = proc.communicate(timeout=600)
+    assert proc.returncode == 0, out
+    assert "starting it again from epoch 0" in out
+    assert [int(r["epoch"]) for r in history(restarted)] == list(range(1, config["preset"]["epochs"] + 1))
+    assert json.loads((restarted / "config.json").read_text()) == config  # its record is kept as it was
+    assert (restarted / "metrics.json").exists()
 
 
 def test_presets_cover_the_nine_seed_trials():

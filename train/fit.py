@@ -3,7 +3,8 @@
 A run folder holds: config.json, history.csv, state.json (epoch, best holdout loss, wall time),
 best.keras (lowest holdout val_loss), last.keras + last.optimizer.npz (every epoch), and after
 training metrics.json + PNG plots. `--resume RUN` continues from last.keras at the saved epoch with
-the optimizer (and so the LR schedule, a function of its step count) exactly as it was.
+the optimizer (and so the LR schedule, a function of its step count) exactly as it was; a run stopped
+before its first epoch (say, in a long teacher pass) starts again from epoch 0 with its recorded settings.
 
 The .keras files hold the network only. The optimizer's variables (step count, momenta) go to a file
 beside last.keras: a .keras file with them is twice the model, and checkpoints are meant to be small
@@ -335,8 +336,14 @@ def check_resumable(run_dir: Path) -> None:
     """Refuse, in one line, a run folder that --resume cannot continue, before anything in it is touched."""
     if not (run_dir / "config.json").is_file():
         raise ValueError(f"cannot resume {run_dir}: no config.json there (is it a run folder?)")
+    try:
+        recorded = json.loads((run_dir / "config.json").read_text())
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise ValueError(f"cannot resume {run_dir}: its config.json is unreadable ({error})") from None
+    if not isinstance(recorded, dict) or "preset" not in recorded:
+        raise ValueError(f"cannot resume {run_dir}: its config.json records no preset (is it a run folder?)")
     if not (run_dir / "state.json").is_file():
-        raise ValueError(f"cannot resume {run_dir}: no epoch finished (no state.json); start the run again")
+        return  # stopped before its first epoch (e.g. in the teacher pass): fit() starts it again from epoch 0
     if not (run_dir / "last.keras").is_file():
         raise ValueError(f"cannot resume {run_dir}: last.keras is missing; a run that spans sessions needs its "
                          "last.keras and last.optimizer.npz committed or copied with it")
@@ -465,7 +472,20 @@ def fit(preset: Preset, options: FitOptions, resume: Path | None = None) -> Path
         # recorded relative to the run folder, so a clone or another working directory finds them
         options.teachers = tuple(run_dir / t for t in config.get("teachers", []))
         teachers = _checked_teachers(options)
-        state = json.loads((run_dir / "state.json").read_text())
+        restarting = not (run_dir / "state.json").exists()
+        init_file = None
+        if restarting:
+            # Same recorded settings from epoch 0; the finished pieces of a teacher pass are reused.
+            log.info("no epoch of %s finished yet: starting it again from epoch 0 with its recorded settings",
+                     run_dir)
+            state = {"epoch": 0, "best_val_loss": math.inf, "best_epoch": 0, "wait": 0, "train_seconds": 0.0}
+            if config.get("init_from"):
+                init_file = run_dir / config["init_from"]
+                if not init_file.is_file() or _file_fingerprint(init_file) != config.get("init_fingerprint"):
+                    raise ValueError(f"the --init-from file of {run_dir} ({init_file}) is missing or not the file "
+                                     "this run started from")
+        else:
+            state = json.loads((run_dir / "state.json").read_text())
         if dropped := trim_history(run_dir / "history.csv", state["epoch"]):
             log.info("dropped %d history row(s) after epoch %d, the last one state.json records", dropped,
                      state["epoch"])
@@ -501,6 +521,7 @@ def fit(preset: Preset, options: FitOptions, resume: Path | None = None) -> Path
         run_dir.mkdir(parents=True)
         lock = _lock_run(run_dir)  # noqa: F841 - held until the process exits
         state = {"epoch": 0, "best_val_loss": math.inf, "best_epoch": 0, "wait": 0, "train_seconds": 0.0}
+        restarting = False
     keras.utils.set_random_seed(options.seed)
     root, train, holdout = prepare_data(options, preset)
     n_classes = int(train.labels.max()) + 1
@@ -547,11 +568,11 @@ def fit(preset: Preset, options: FitOptions, resume: Path | None = None) -> Path
     log.info("strategy %s with %d replica(s)", options.strategy, strategy.num_replicas_in_sync)
     steps = len(train) // preset.batch_size
     with strategy.scope():
-        if resume and optimizer_file(run_dir / "last.keras").exists():
+        if resume and not restarting and optimizer_file(run_dir / "last.keras").exists():
             model = build_model(preset, steps)  # the schedule is built for the preset's (re-planned) length
             restore_checkpoint(model, run_dir / "last.keras", state["epoch"])
             log.info("resuming at epoch %d (optimizer step %d)", state["epoch"], int(model.optimizer.iterations))
-        elif resume:  # a run from before the split checkpoints: last.keras holds the optimizer
+        elif resume and not restarting:  # a run from before the split checkpoints: last.keras holds the optimizer
             model = keras.models.load_model(run_dir / "last.keras")
             log.info("resuming at epoch %d (optimizer step %d)", state["epoch"], int(model.optimizer.iterations))
             if config.get("schedule_changes") and preset.schedule == "cosine":

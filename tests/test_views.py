@@ -83,13 +83,42 @@ def test_classifier_averages_the_views_its_file_records(zoomed_model, val_faces)
     faces = val_faces[0][:8]
     clf = Classifier(ClassifierOptions(model=zoomed_model))
     assert clf.views == TestTimeViews(True, (1.1,)) and clf.flip_average
-    each = [clf.predict_view(faces, i) for i in range(4)]
+    each = [clf.predict_view(faces, i) for i in range(4)]  # one invoke per view
     assert not np.allclose(each[0], each[2], atol=1e-4)  # the zoomed view really is another input
-    np.testing.assert_allclose(clf.predict(faces), np.mean(each, axis=0), atol=1e-6)
+    np.testing.assert_allclose(clf.predict(faces), np.mean(each, axis=0), atol=1e-6)  # four views, one invoke
+    assert clf._interpreter_for(4) is not None  # ...as a batch, the path the exhibit times
     np.testing.assert_allclose(clf.predict(faces, TestTimeViews()), each[0], atol=1e-6)
     plain = Classifier(ClassifierOptions(model=zoomed_model, flip_average=False, zoom_views=()))
     assert plain.views.count == 1  # options override the file
     np.testing.assert_allclose(plain.predict(faces), each[0], atol=1e-6)
+
+
+def test_a_graph_fixed_at_one_crop_still_averages_its_views_one_by_one(tmp_path, val_faces):
+    """A file whose graph cannot take a batch (a reshape fixed to batch 1) runs its views one invoke each,
+    with the same answers, instead of failing where other files take them in one invoke."""
+    keras = pytest.importorskip("keras", reason="building the test model needs TensorFlow (workstation only)")
+    from convert.metadata import embed_spec
+    from convert.quantize import to_tflite
+    from edge.classify import Classifier
+    from edge.modelfile import ModelSpec
+
+    keras.utils.set_random_seed(0)
+    inputs = keras.Input((48, 48, 1))
+    x = keras.layers.Rescaling(1 / 255)(inputs)
+    x = keras.layers.Conv2D(4, 3, strides=4, activation="relu")(x)
+    x = keras.layers.Lambda(lambda t: keras.ops.reshape(t, (1, 576)), output_shape=(576,))(x)  # batch 1 fixed
+    outputs = keras.layers.Dense(7, activation="softmax")(x)
+    faces = val_faces[0][:6]
+    flat = to_tflite(keras.Model(inputs, outputs), "int8", faces)
+    path = tmp_path / "batch1.tflite"
+    path.write_bytes(embed_spec(flat, ModelSpec(name="batch1", version="test",
+                                                extra=TestTimeViews(True, (1.1,)).to_extra())))
+    clf = Classifier(model=path)
+    answers = clf.predict(faces)
+    assert clf._interpreter_for(4) is None  # the batched interpreter was refused...
+    each = [clf.predict_view(faces, i) for i in range(4)]
+    np.testing.assert_allclose(answers, np.mean(each, axis=0), atol=1e-6)  # ...and the views still averaged
+    assert not np.allclose(each[0], each[1], atol=1e-4)
 
 
 def test_bad_views_in_a_model_file_are_refused_in_one_line(tmp_path, tiny_model):

@@ -54,7 +54,7 @@ class Classifier:
         self._output = self._interpreter.get_output_details()[0]
         self._check_tensors()
         # Interpreters by batch size: all of one face's views go through a single invoke (fewer calls into the
-        # runtime; 1.76 against 1.94 ms for the shipped file's four views on ai-edge-litert here). None marks a
+        # runtime; 1.94 against 2.23 ms a face for the shipped file's four views, README). None marks a
         # size this file's graph cannot take (a reshape fixed to batch 1, say): those views run one by one.
         self._batched: dict[int, tuple | None] = {}
 

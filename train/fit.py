@@ -332,6 +332,11 @@ def trim_history(history: Path, epochs: int) -> int:
     return len(rows) - len(kept)
 
 
+def _fresh_state() -> dict:
+    """state.json's content before the first epoch of a run."""
+    return {"epoch": 0, "best_val_loss": math.inf, "best_epoch": 0, "wait": 0, "train_seconds": 0.0}
+
+
 def check_resumable(run_dir: Path) -> None:
     """Refuse, in one line, a run folder that --resume cannot continue, before anything in it is touched."""
     if not (run_dir / "config.json").is_file():
@@ -472,13 +477,13 @@ def fit(preset: Preset, options: FitOptions, resume: Path | None = None) -> Path
         # recorded relative to the run folder, so a clone or another working directory finds them
         options.teachers = tuple(run_dir / t for t in config.get("teachers", []))
         teachers = _checked_teachers(options)
-        restarting = not (run_dir / "state.json").exists()
+        continuing = (run_dir / "state.json").exists()  # else stopped before its first epoch
         init_file = None
-        if restarting:
+        if not continuing:
             # Same recorded settings from epoch 0; the finished pieces of a teacher pass are reused.
             log.info("no epoch of %s finished yet: starting it again from epoch 0 with its recorded settings",
                      run_dir)
-            state = {"epoch": 0, "best_val_loss": math.inf, "best_epoch": 0, "wait": 0, "train_seconds": 0.0}
+            state = _fresh_state()
             if config.get("init_from"):
                 init_file = run_dir / config["init_from"]
                 if not init_file.is_file() or _file_fingerprint(init_file) != config.get("init_fingerprint"):
@@ -520,8 +525,8 @@ def fit(preset: Preset, options: FitOptions, resume: Path | None = None) -> Path
             raise ValueError(f"preset {preset.name} trains on views labelled by teachers: give --teachers RUN …")
         run_dir.mkdir(parents=True)
         lock = _lock_run(run_dir)  # noqa: F841 - held until the process exits
-        state = {"epoch": 0, "best_val_loss": math.inf, "best_epoch": 0, "wait": 0, "train_seconds": 0.0}
-        restarting = False
+        state = _fresh_state()
+        continuing = False
     keras.utils.set_random_seed(options.seed)
     root, train, holdout = prepare_data(options, preset)
     n_classes = int(train.labels.max()) + 1
@@ -568,11 +573,11 @@ def fit(preset: Preset, options: FitOptions, resume: Path | None = None) -> Path
     log.info("strategy %s with %d replica(s)", options.strategy, strategy.num_replicas_in_sync)
     steps = len(train) // preset.batch_size
     with strategy.scope():
-        if resume and not restarting and optimizer_file(run_dir / "last.keras").exists():
+        if continuing and optimizer_file(run_dir / "last.keras").exists():
             model = build_model(preset, steps)  # the schedule is built for the preset's (re-planned) length
             restore_checkpoint(model, run_dir / "last.keras", state["epoch"])
             log.info("resuming at epoch %d (optimizer step %d)", state["epoch"], int(model.optimizer.iterations))
-        elif resume and not restarting:  # a run from before the split checkpoints: last.keras holds the optimizer
+        elif continuing:  # a run from before the split checkpoints: last.keras holds the optimizer
             model = keras.models.load_model(run_dir / "last.keras")
             log.info("resuming at epoch %d (optimizer step %d)", state["epoch"], int(model.optimizer.iterations))
             if config.get("schedule_changes") and preset.schedule == "cosine":

@@ -233,10 +233,10 @@ def test_a_checkpoint_restores_weights_and_optimizer_exactly(tmp_path):
 
 
 def test_plateau_schedule_halves_the_lr_and_keeps_its_count_across_resume(tmp_path):
-    from train.fit import PLATEAU_PATIENCE, _callbacks
+    from train.fit import PLATEAU_PATIENCE, _callbacks, _fresh_state
 
     preset, model = _tiny_model(schedule="plateau", learning_rate=1e-3)
-    state = {"epoch": 0, "best_val_loss": float("inf"), "best_epoch": 0, "wait": 0, "train_seconds": 0.0}
+    state = _fresh_state()
 
     def run_epochs(callbacks, first: int, losses: list[float]) -> None:
         for cb in callbacks:

@@ -87,11 +87,13 @@ def compact_resnet(
     dropout: float = 0.4,
     l2: float = 1e-4,
     separable: bool = False,
+    blocks: int = 1,
 ) -> keras.Model:
     """A small residual CNN sized for a 2-core CPU at 48 px (defaults: ~55 M MACs, ~0.7 M parameters).
 
     Cost per stage is roughly constant (resolution halves, width doubles), so the budget is set by
-    the number of stages and the first width; full-resolution convs are kept to one (they dominate)."""
+    the number of stages and the first width; full-resolution convs are kept to one (they dominate).
+    `blocks` residual blocks per stage trade width for depth at the same cost (ResNet-18 has two)."""
     reg = regularizers.l2(l2) if l2 else None
     inputs, x = _inputs(input_size, native_size)
     for i in range(stem_convs):
@@ -100,7 +102,10 @@ def compact_resnet(
         x = layers.ReLU(name=f"stem_relu{i}")(x)
     for stage, width in enumerate(widths):
         x = layers.MaxPooling2D(name=f"pool{stage}")(x)
-        x = _res_block(x, width, l2, name=f"stage{stage}", separable=separable)
+        for block in range(blocks):
+            # the first block keeps the one-block name, so earlier runs' layer names are unchanged
+            name = f"stage{stage}" if block == 0 else f"stage{stage}b{block}"
+            x = _res_block(x, width, l2, name=name, separable=separable)
     x = layers.GlobalAveragePooling2D(name="gap")(x)
     x = layers.Dropout(dropout, name="dropout")(x)
     outputs = layers.Dense(len(EMOTIONS), activation="softmax", kernel_regularizer=reg, name="scores")(x)

@@ -383,6 +383,21 @@ _sep48views48xxlong = replace(
     model="separable_resnet",
     model_args={"stem": 32, "widths": (64, 128, 256, 512), "dropout": 0.3, "l2": 5e-5},
 )
+# Depth instead of width, at the wide half's latency: every net so far has one residual block per stage (7–9
+# convs), while the FER2013 nets the literature puts at 72–73 % are 10–18 convs deep. Two blocks per stage at
+# 32/64/128 take 0.35 ms an int8 pass here, as res48-wide does (res48's 40/80/160 ×2, at res48-wide's 90 M
+# multiply-adds, took 0.49 ms: XNNPACK favours channel counts in multiples of 32), with 0.70 M parameters and ~60 M
+# multiply-adds, so it could take the wide half's place in the merge at the same cost. Everything else is
+# res48-wide-views24-xlong-s11's (seed 11 and the four teachers: its 24 views' answers are reused), so the two
+# runs differ only in the net and compare epoch by epoch on one schedule.
+_res48deepviews24xlong = replace(
+    _res48wideviews24xlong,
+    name="res48-deep-views24-xlong",
+    description="res48-wide-views24-xlong's recipe with two residual blocks per stage (stem 24, 32/64/128 ×2, "
+    "~60 M multiply-adds, 0.35 ms an int8 pass like res48-wide): run it across sessions with --resume; give "
+    "--teachers.",
+    model_args={"stem": 24, "widths": (32, 64, 128), "blocks": 2, "dropout": 0.4, "l2": 5e-5},
+)
 _res48w = replace(_res48, name="res48-weighted", description="res48 with balanced class weights.",
                   class_weight=True)
 _tiny = Preset(
@@ -405,7 +420,7 @@ PRESETS: dict[str, Preset] = {
               _student48viewslong, _res48views, _res48viewslong, _student48viewsxlong, _res48viewsxlong,
               _res48wideviewslong, _res48wideviewsxlong, _student48viewsxxlong, _student48views24xxlong,
               _res48wideviews24xlong, _student48views48xxlong, _res48wideviews48refine, _student48views72refine,
-              _student48gen3refine, _res48wideviews48xlong, _sep48views48xxlong, _tiny)
+              _student48gen3refine, _res48wideviews48xlong, _sep48views48xxlong, _res48deepviews24xlong, _tiny)
 }
 
 

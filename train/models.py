@@ -93,7 +93,7 @@ def compact_resnet(
 
     Cost per stage is roughly constant (resolution halves, width doubles), so the budget is set by
     the number of stages and the first width; full-resolution convs are kept to one (they dominate).
-    `blocks` residual blocks per stage trade width for depth at the same cost (ResNet-18 has two)."""
+    `blocks` residual blocks per stage add depth; narrower widths pay for it (ResNet-18 has two)."""
     reg = regularizers.l2(l2) if l2 else None
     inputs, x = _inputs(input_size, native_size)
     for i in range(stem_convs):

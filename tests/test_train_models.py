@@ -30,13 +30,14 @@ def test_a_committed_one_block_checkpoint_still_matches_the_net_its_config_build
     """Weights are restored by layer name (--init-from, merge): a rename would strand every committed run."""
     import keras
 
-    from train.models import compact_resnet
+    from train.fit import build_model
+    from train.presets import Preset
 
     run = REPO / "runs" / "res48-wide-views24-xlong-s11"
     if not (run / "best.keras").exists():
         pytest.skip(f"{run.name}/best.keras is not in this checkout")
-    args = json.loads((run / "config.json").read_text())["preset"]["model_args"]
-    built = compact_resnet(**{**args, "widths": tuple(args["widths"])})
+    # the way --resume rebuilds a run's net from its config.json
+    built = build_model(Preset.from_dict(json.loads((run / "config.json").read_text())["preset"]), 1)
     saved = keras.models.load_model(run / "best.keras", compile=False)
     assert [layer.name for layer in built.layers] == [layer.name for layer in saved.layers]
     assert built.count_params() == saved.count_params()

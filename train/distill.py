@@ -52,7 +52,10 @@ def resolve_teacher(path: Path, role: str = "teacher") -> Path:
 
 def check_teacher_holdout(teacher: Path, holdout: float, holdout_seed: int, role: str = "teacher") -> None:
     """Refuse a teacher (or another run's weights, `role`) whose run used a different holdout (its training
-    images include ours)."""
+    images include ours). A refit (holdout 0) takes any: it has no holdout to leak into, and its checkpoint
+    and offsets are fixed before it starts (docs/experiments.md)."""
+    if holdout <= 0:
+        return
     config_file = teacher.parent / "config.json"
     if not config_file.exists():
         raise ValueError(f"{role} {teacher}: no config.json beside it, so its holdout is unknown; "

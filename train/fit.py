@@ -387,7 +387,8 @@ def _callbacks(run_dir: Path, state: dict, preset: Preset, start_epoch: int):
                     writer.writeheader()
                 writer.writerow({"epoch": epoch + 1, **{k: f"{v:.6g}" for k, v in logs.items()}})
             val_loss = logs.get("val_loss", logs["loss"])
-            improved = val_loss < state["best_val_loss"]
+            # With no holdout (a refit on all of train) nothing can choose an epoch: best.keras is the last one.
+            improved = "val_loss" not in logs or val_loss < state["best_val_loss"]
             if improved:
                 state.update(best_val_loss=float(val_loss), best_epoch=epoch + 1, wait=0)
                 save_checkpoint(self.model, run_dir / "best.keras")
@@ -519,6 +520,9 @@ def fit(preset: Preset, options: FitOptions, resume: Path | None = None) -> Path
                              "another --name")
         # before the folder exists: a missing dataset or a refused teacher leaves nothing behind
         resolve_root(options.data)
+        if options.holdout <= 0 and preset.schedule == "plateau":
+            raise ValueError(f"preset {preset.name} lowers its learning rate on the holdout loss: a refit with "
+                             "--holdout 0 needs a fixed schedule (cosine)")
         teachers = _checked_teachers(options)
         init_file = _checked_init(options)
         if preset.teacher_views and not teachers:

@@ -407,6 +407,64 @@ def test_a_teacher_that_saw_the_holdout_is_refused(tiny_run, data, tmp_path):
     assert proc.returncode == 2 and "teacher not found" in out
 
 
+def test_a_refit_on_all_of_train_keeps_its_last_epoch_and_copies_its_offsets(tiny_run, data, tmp_path):
+    """--holdout 0: any teacher is accepted (nothing held out to leak into), best.keras is the last epoch, and
+    the refit's merge takes offsets fitted elsewhere instead of fitting its own."""
+    import keras
+
+    teacher, _ = tiny_run
+    runs, cache = tmp_path / "runs", str(tmp_path / "cache")
+    proc = cli("fit", "--preset", "tiny", "--data", str(data), "--epochs", "2", "--holdout", "0", "--holdout-seed", "2",
+               "--teachers", str(teacher), "--name", "refit", "--runs-dir", str(runs), "--cache-dir", cache,
+               cwd=tmp_path)
+    out, _ = proc.communicate(timeout=600)
+    assert proc.returncode == 0, out
+    refit = runs / "refit"
+    config = json.loads((refit / "config.json").read_text())
+    assert config["holdout_images"] == 0 and config["train_images"] == 7 * 60
+    assert json.loads((refit / "state.json").read_text())["best_epoch"] == 2
+    best, last = (keras.models.load_model(refit / name).get_weights() for name in ("best.keras", "last.keras"))
+    assert all(np.array_equal(b, w) for b, w in zip(best, last, strict=True))
+
+    proc = cli("merge", str(teacher), str(refit), "--name", "merged-refit", "--runs-dir", str(runs), "--data",
+               str(data), "--cache-dir", cache, cwd=tmp_path)
+    out, _ = proc.communicate(timeout=600)
+    assert proc.returncode == 0, out
+    merged = runs / "merged-refit"
+    assert json.loads((merged / "config.json").read_text())["holdout"] == 0
+
+    proc = cli("adjust", str(merged), "--data", str(data), "--cache-dir", cache, cwd=tmp_path)
+    out, _ = proc.communicate(timeout=600)
+    assert proc.returncode == 2 and "no holdout to fit offsets on" in out and "Traceback" not in out
+    source = tmp_path / "fitted"
+    source.mkdir()
+    offsets = dict(zip(["angry", "disgust", "fear", "happy", "neutral", "sad", "surprise"],
+                       [-0.2, 0.5, 0.25, -0.35, -0.2, -0.1, 0.1]))
+    (source / "adjust.json").write_text(json.dumps({"mode": "bagged", "objective": "targets", "flip_tta": True,
+                                                    "zoom_views": [1.1], "offsets": offsets}))
+    proc = cli("adjust", str(merged), "--offsets-from", str(source), "--zoom-views", "1.2", "--data", str(data),
+               cwd=tmp_path)
+    out, _ = proc.communicate(timeout=600)
+    assert proc.returncode == 2 and "--zoom-views would fit new ones" in out
+    proc = cli("adjust", str(merged), "--offsets-from", str(source), "--data", str(data), "--cache-dir", cache,
+               cwd=tmp_path)
+    out, _ = proc.communicate(timeout=600)
+    assert proc.returncode == 0, out
+    report = json.loads((merged / "adjust.json").read_text())
+    assert report["mode"] == "copied" and report["offsets"] == offsets and report["zoom_views"] == [1.1]
+    assert report["validation"]["validation"]["n"] == 7 * 60
+    bias = keras.models.load_model(merged / "best.keras").layers[-1].get_weights()[1]
+    adjusted = keras.models.load_model(merged / "adjusted.keras").layers[-1].get_weights()[1]
+    np.testing.assert_allclose(adjusted - bias, list(offsets.values()), atol=1e-6)
+
+
+def test_a_refit_refuses_a_schedule_that_needs_the_holdout(data, tmp_path):
+    proc = cli("fit", "--preset", "seed-1", "--holdout", "0", "--data", str(data), "--runs-dir", "runs", cwd=tmp_path)
+    out, _ = proc.communicate(timeout=300)
+    assert proc.returncode == 2 and "needs a fixed schedule" in out and "Traceback" not in out
+    assert not (tmp_path / "runs").exists() or not any((tmp_path / "runs").iterdir())
+
+
 def test_warm_start_copies_every_weight_and_refuses_another_net(tmp_path):
     from train.fit import warm_start
 

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 from collections.abc import Callable
 from pathlib import Path
 
@@ -198,6 +199,9 @@ def adjust_run(run_dir: Path, data: str | None = None, mode: str = "auto", objec
     config = json.loads((run_dir / "config.json").read_text())
     if config.get("limit"):
         raise ValueError(f"{run_dir} was a --limit smoke run; its holdout cannot be rebuilt exactly")
+    if not config.get("holdout"):
+        raise ValueError(f"{run_dir} has no holdout to fit offsets on (it was refitted on all of train): copy "
+                         "them from the run its recipe came from with --offsets-from RUN")
     flip = bool(config["preset"].get("flip_tta", True)) if flip is None else flip
     zooms = TestTimeViews(flip, tuple(zooms)).zooms  # checked before the slow part
     root = resolve_root(data or config.get("data"))
@@ -247,6 +251,40 @@ def adjust_run(run_dir: Path, data: str | None = None, mode: str = "auto", objec
     }
     (run_dir / "adjust.json").write_text(json.dumps(report, indent=2))
     log.info("holdout %s → %s (%s)", _line(before), _line(after), mode)
+    log.info("validation (reported once): %s", headline(report["validation"]))
+    return report
+
+
+def copy_offsets(run_dir: Path, source: Path, data: str | None = None, cache_dir: Path | None = None) -> dict:
+    """Fold the offsets `source`/adjust.json fitted (with its test-time views) into RUN/best.keras, for a run
+    with no holdout of its own (a refit on all of train); write RUN/adjusted.keras and RUN/adjust.json and
+    report validation once."""
+    import keras
+
+    from train.data import resolve_root
+    from train.evaluate import predict
+    from train.fit import validation_arrays
+    from train.metrics import evaluation_report, headline
+
+    try:
+        fitted = json.loads((source / "adjust.json").read_text())
+        offsets = np.array([fitted["offsets"][emotion] for emotion in EMOTIONS], np.float64)
+        flip, zooms = bool(fitted["flip_tta"]), tuple(fitted.get("zoom_views", ()))
+    except (OSError, ValueError, KeyError) as err:
+        raise ValueError(f"--offsets-from {source}: no readable adjust.json with offsets for {', '.join(EMOTIONS)} "
+                         f"({err})") from None
+    config = json.loads((run_dir / "config.json").read_text())
+    root = resolve_root(data or config.get("data"))
+    adjusted = fold_into_model(keras.models.load_model(run_dir / "best.keras"), offsets)
+    adjusted.save(run_dir / "adjusted.keras")
+    val, private, leaked = validation_arrays(root, cache_dir)
+    report = {
+        "mode": "copied", "offsets_from": os.path.relpath(source, run_dir), "objective": fitted.get("objective"),
+        "flip_tta": flip, "zoom_views": list(zooms), "offsets": dict(zip(EMOTIONS, map(float, offsets))),
+        "validation": evaluation_report(val.labels, predict(adjusted, val.images, flip, zooms), private, leaked),
+    }
+    (run_dir / "adjust.json").write_text(json.dumps(report, indent=2))
+    log.info("offsets copied from %s (%s, flip %s, zooms %s)", source, fitted.get("mode"), flip, list(zooms))
     log.info("validation (reported once): %s", headline(report["validation"]))
     return report
 

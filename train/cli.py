@@ -81,6 +81,9 @@ def build_parser() -> argparse.ArgumentParser:
     adj.add_argument("--without-train-copies", action="store_true",
                      help="fit and score on the holdout faces with no pixel-identical copy in the training part "
                      "(FER2013 repeats faces; the copies flatter their classes), and compare with fitting on all")
+    adj.add_argument("--offsets-from", type=Path, metavar="RUN",
+                     help="fit nothing: fold RUN's fitted offsets (and its test-time views) into this run, which "
+                     "has no holdout of its own (a refit on all of train, --holdout 0)")
     _data_arg(adj)
 
     mrg = sub.add_parser("merge", help="several runs as one model (mean of their logits) in a new run folder, "
@@ -169,6 +172,18 @@ def _dispatch(args) -> int:
 
         if not (args.run / "best.keras").exists():
             raise FileNotFoundError(f"not a run folder with best.keras: {args.run}")
+        if args.offsets_from:
+            from train.adjust import copy_offsets
+
+            fitting = [flag for flag, given in (
+                ("--mode", args.mode != "auto"), ("--objective", args.objective != "macro_f1"),
+                ("--flip", args.flip is not None), ("--zoom-views", bool(args.zoom_views)),
+                ("--without-train-copies", args.without_train_copies)) if given]
+            if fitting:
+                raise ValueError(f"--offsets-from copies the offsets and views it names; {', '.join(fitting)} "
+                                 "would fit new ones")
+            copy_offsets(args.run, args.offsets_from, args.data, args.cache_dir)
+            return 0
         adjust_run(args.run, args.data, args.mode, args.objective, args.cache_dir, args.flip,
                    tuple(args.zoom_views), args.without_train_copies)
         return 0

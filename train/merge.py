@@ -9,7 +9,8 @@ of the members' probabilities; on the shared holdout it scores like the arithmet
 reports for ensembles.
 
 The merged folder is a run folder for `adjust`, `compare` and `emotions-convert`: config.json carries the
-members' common holdout, so offsets are fitted on images none of them trained on.
+members' common holdout, so offsets are fitted on images none of them trained on (or, when a member was
+refitted on all of train, no holdout: its offsets are then copied from the recipe's merge).
 """
 
 from __future__ import annotations
@@ -58,16 +59,13 @@ def shared_holdout(runs: list[Path]) -> tuple[list[dict], dict]:
     """The config.json of each of RUNS (run folders with best.keras) and the holdout they share (fraction, seed,
     split sizes), after checking that there is one and it can be rebuilt: a model made from them, or a choice
     among them, is then judged on images none of them trained on."""
+    configs = _run_configs(runs)
+    return configs, _common_holdout(configs)
+
+
+def _common_holdout(configs: list[dict]) -> dict:
     from train.data import recorded_holdout
 
-    configs = []
-    for run in runs:
-        if not (run / "config.json").is_file() or not (run / "best.keras").is_file():
-            raise FileNotFoundError(f"not a run folder with best.keras: {run}")
-        config = json.loads((run / "config.json").read_text())
-        if config.get("limit"):
-            raise ValueError(f"{run} was a --limit smoke run; its holdout cannot be rebuilt exactly")
-        configs.append(config)
     # What the runs must agree on for their shared holdout to be clean for all of them. The dataset's path
     # is not one of them (runs trained on two machines record two paths); its split sizes are.
     shared = [dict(zip(("holdout", "holdout_seed"), recorded_holdout(c)), train_images=c.get("train_images"),
@@ -77,7 +75,32 @@ def shared_holdout(runs: list[Path]) -> tuple[list[dict], dict]:
         if len(values) > 1:
             raise ValueError(f"the runs disagree on {key} ({', '.join(sorted(values))}): one of them trained on "
                              "images the others hold out, so no holdout is clean for all of them")
-    return configs, shared[0]
+    return shared[0]
+
+
+def _run_configs(runs: list[Path]) -> list[dict]:
+    configs = []
+    for run in runs:
+        if not (run / "config.json").is_file() or not (run / "best.keras").is_file():
+            raise FileNotFoundError(f"not a run folder with best.keras: {run}")
+        config = json.loads((run / "config.json").read_text())
+        if config.get("limit"):
+            raise ValueError(f"{run} was a --limit smoke run; its holdout cannot be rebuilt exactly")
+        configs.append(config)
+    return configs
+
+
+def merged_holdout(runs: list[Path]) -> tuple[list[dict], dict]:
+    """Like shared_holdout, but a member refitted on all of train (holdout 0) makes the merge a refit too: it
+    records no holdout, so nothing can be fitted or chosen on one, and `adjust` must copy its offsets."""
+    configs = _run_configs(runs)
+    refits = [run.name for run, config in zip(runs, configs) if not config.get("holdout")]
+    if not refits:
+        return configs, _common_holdout(configs)
+    log.info("%s trained on all of train: the merge has no holdout (adjust it with --offsets-from)",
+             ", ".join(refits))
+    return configs, {"holdout": 0.0, "holdout_seed": None,
+                     "train_images": max(c.get("train_images") or 0 for c in configs), "holdout_images": 0}
 
 
 def merge_runs(runs: list[Path], out: Path, data: str | None = None, cache_dir: Path | None = None) -> Path:
@@ -91,7 +114,7 @@ def merge_runs(runs: list[Path], out: Path, data: str | None = None, cache_dir: 
 
     if out.exists():
         raise ValueError(f"{out} exists already: choose another --name")
-    configs, holdout = shared_holdout(runs)
+    configs, holdout = merged_holdout(runs)
     root = resolve_root(data or configs[0]["data"])
     merged = inference_model(merge_models([keras.models.load_model(r / "best.keras", compile=False) for r in runs]))
     out.mkdir(parents=True)

@@ -419,6 +419,7 @@ def test_a_refit_on_all_of_train_keeps_its_last_epoch_and_copies_its_offsets(tin
                cwd=tmp_path)
     out, _ = proc.communicate(timeout=600)
     assert proc.returncode == 0, out
+    assert "epoch 2/2" in out and "no holdout" in out and "val_loss" not in out
     refit = runs / "refit"
     config = json.loads((refit / "config.json").read_text())
     assert config["holdout_images"] == 0 and config["train_images"] == 7 * 60

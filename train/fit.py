@@ -401,11 +401,12 @@ def _callbacks(run_dir: Path, state: dict, preset: Preset, start_epoch: int):
             _atomic_json(run_dir / "state.json", state)
             done = epoch + 1 - start_epoch
             eta = (preset.epochs - epoch - 1) * (state["train_seconds"] / max(state["epoch"], 1))
+            held_out = (f"val_loss {val_loss:.4f}  val_acc {logs.get('val_accuracy', 0):.4f}" if "val_loss" in logs
+                        else "no holdout")
             log.info(
-                "epoch %d/%d  loss %.4f  acc %.4f  val_loss %.4f  val_acc %.4f  lr %.2e  %.0fs%s  ETA %s",
-                epoch + 1, preset.epochs, logs["loss"], logs.get("accuracy", 0), val_loss,
-                logs.get("val_accuracy", 0), logs["lr"], seconds, "  *best" if improved else "",
-                _hms(eta),
+                "epoch %d/%d  loss %.4f  acc %.4f  %s  lr %.2e  %.0fs%s  ETA %s",
+                epoch + 1, preset.epochs, logs["loss"], logs.get("accuracy", 0), held_out, logs["lr"], seconds,
+                "  *best" if improved else "", _hms(eta),
             )
             if done and state["wait"] >= preset.patience:
                 log.info("early stop: holdout val_loss has not improved for %d epochs", state["wait"])

@@ -15,7 +15,8 @@ stopped during it resumes where it was; the pieces stay after the pass as the co
 48-view cache passes the 5 MB commit limit), so a fresh checkout rebuilds the cache from them, no passes.
 
 A teacher must share the student's holdout (same `--holdout` and `--holdout-seed`): one that trained
-on the student's holdout images would leak them into early stopping and model choice.
+on the student's holdout images would leak them into early stopping and model choice. A refit on all of
+train (`--holdout 0`) has no holdout, so it takes any teacher.
 """
 
 from __future__ import annotations

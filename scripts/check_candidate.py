@@ -23,6 +23,9 @@ RECALL_SLACK = 0.03
 def out_of_fold(run: Path) -> dict:
     """The cross-validated holdout result of the offsets mode the run's adjust chose."""
     adjust = json.loads((run / "adjust.json").read_text())
+    if adjust.get("mode") == "copied":
+        raise ValueError(f"{run} copied its offsets from {adjust.get('offsets_from')} (a refit on all of train): "
+                         "it has no out-of-fold results; its own ship rule is in docs/experiments.md")
     return adjust["holdout_cross_validated"][adjust["mode"]] | {"mode": adjust["mode"]}
 
 

@@ -38,3 +38,11 @@ def test_a_recall_drop_fails_even_with_higher_accuracy():
 def test_missing_adjust_is_a_one_line_error(tmp_path, capsys):
     assert check.main([str(tmp_path), "--baseline", str(BASELINE)]) == 2
     assert capsys.readouterr().err.startswith("error: cannot read the out-of-fold results")
+
+
+def test_a_refit_with_copied_offsets_is_refused_in_one_line(tmp_path, capsys):
+    (tmp_path / "adjust.json").write_text('{"mode": "copied", "offsets_from": "../merged-x", "offsets": {}}')
+    assert check.main([str(tmp_path), "--baseline", str(BASELINE)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: cannot read the out-of-fold results") and "no out-of-fold results" in err
+    assert err.count("\n") == 1

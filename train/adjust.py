@@ -199,7 +199,7 @@ def adjust_run(run_dir: Path, data: str | None = None, mode: str = "auto", objec
     config = json.loads((run_dir / "config.json").read_text())
     if config.get("limit"):
         raise ValueError(f"{run_dir} was a --limit smoke run; its holdout cannot be rebuilt exactly")
-    if not config.get("holdout"):
+    if config.get("holdout") == 0:
         raise ValueError(f"{run_dir} has no holdout to fit offsets on (it was refitted on all of train): copy "
                          "them from the run its recipe came from with --offsets-from RUN")
     flip = bool(config["preset"].get("flip_tta", True)) if flip is None else flip

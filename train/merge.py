@@ -94,7 +94,7 @@ def merged_holdout(runs: list[Path]) -> tuple[list[dict], dict]:
     """Like shared_holdout, but a member refitted on all of train (holdout 0) makes the merge a refit too: it
     records no holdout, so nothing can be fitted or chosen on one, and `adjust` must copy its offsets."""
     configs = _run_configs(runs)
-    refits = [run.name for run, config in zip(runs, configs) if not config.get("holdout")]
+    refits = [run.name for run, config in zip(runs, configs) if config.get("holdout") == 0]
     if not refits:
         return configs, _common_holdout(configs)
     log.info("%s trained on all of train: the merge has no holdout (adjust it with --offsets-from)",

@@ -439,8 +439,9 @@ def test_a_refit_on_all_of_train_keeps_its_last_epoch_and_copies_its_offsets(tin
     assert proc.returncode == 2 and "no holdout to fit offsets on" in out and "Traceback" not in out
     source = tmp_path / "fitted"
     source.mkdir()
-    offsets = dict(zip(["angry", "disgust", "fear", "happy", "neutral", "sad", "surprise"],
-                       [-0.2, 0.5, 0.25, -0.35, -0.2, -0.1, 0.1]))
+    from edge.labels import EMOTIONS
+
+    offsets = dict(zip(EMOTIONS, [-0.2, 0.5, 0.25, -0.35, -0.2, -0.1, 0.1], strict=True))
     (source / "adjust.json").write_text(json.dumps({"mode": "bagged", "objective": "targets", "flip_tta": True,
                                                     "zoom_views": [1.1], "offsets": offsets}))
     proc = cli("adjust", str(merged), "--offsets-from", str(source), "--zoom-views", "1.2", "--data", str(data),

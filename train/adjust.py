@@ -193,8 +193,6 @@ def adjust_run(run_dir: Path, data: str | None = None, mode: str = "auto", objec
 
     from train.data import load_split, recorded_holdout, resolve_root, stratified_holdout
     from train.evaluate import predict
-    from train.fit import validation_arrays
-    from train.metrics import evaluation_report, headline
 
     config = json.loads((run_dir / "config.json").read_text())
     if config.get("limit"):
@@ -236,23 +234,15 @@ def adjust_run(run_dir: Path, data: str | None = None, mode: str = "auto", objec
         f"{m} acc {v['accuracy']:.2%} {objective} {v[objective]:.3f}"
         + ("" if objective == "macro_f1" else f" macro-F1 {v['macro_f1']:.3f}") for m, v in cross_validated.items()))
     offsets, before, after = candidates[mode], summarize(hold_labels[used], hold_probs[used]), on_holdout[mode]
-    adjusted = fold_into_model(model, offsets)
-    adjusted.save(run_dir / "adjusted.keras")
-
-    val, private, leaked = validation_arrays(root, cache_dir, train)  # train is loaded already
-    report = {
+    log.info("holdout %s → %s (%s)", _line(before), _line(after), mode)
+    return _save_adjusted(run_dir, model, offsets, root, cache_dir, flip, zooms, train, {
         "mode": mode, "objective": objective, "flip_tta": flip, "zoom_views": list(zooms),
         "offsets": dict(zip(EMOTIONS, map(float, offsets))),
         "holdout_before": _brief(before), "holdout_after": _brief(after),
         "holdout_candidates": {m: _brief(v) for m, v in on_holdout.items()},
         "holdout_cross_validated": cross_validated,
         "without_train_copies": without_train_copies, "holdout_copies_compared": copies_compared,
-        "validation": evaluation_report(val.labels, predict(adjusted, val.images, flip, zooms), private, leaked),
-    }
-    (run_dir / "adjust.json").write_text(json.dumps(report, indent=2))
-    log.info("holdout %s → %s (%s)", _line(before), _line(after), mode)
-    log.info("validation (reported once): %s", headline(report["validation"]))
-    return report
+    })
 
 
 def copy_offsets(run_dir: Path, source: Path, data: str | None = None, cache_dir: Path | None = None) -> dict:
@@ -262,9 +252,6 @@ def copy_offsets(run_dir: Path, source: Path, data: str | None = None, cache_dir
     import keras
 
     from train.data import resolve_root
-    from train.evaluate import predict
-    from train.fit import validation_arrays
-    from train.metrics import evaluation_report, headline
 
     try:
         fitted = json.loads((source / "adjust.json").read_text())
@@ -275,16 +262,29 @@ def copy_offsets(run_dir: Path, source: Path, data: str | None = None, cache_dir
                          f"({err})") from None
     config = json.loads((run_dir / "config.json").read_text())
     root = resolve_root(data or config.get("data"))
-    adjusted = fold_into_model(keras.models.load_model(run_dir / "best.keras"), offsets)
-    adjusted.save(run_dir / "adjusted.keras")
-    val, private, leaked = validation_arrays(root, cache_dir)
-    report = {
-        "mode": "copied", "offsets_from": os.path.relpath(source, run_dir), "objective": fitted.get("objective"),
-        "flip_tta": flip, "zoom_views": list(zooms), "offsets": dict(zip(EMOTIONS, map(float, offsets))),
-        "validation": evaluation_report(val.labels, predict(adjusted, val.images, flip, zooms), private, leaked),
-    }
-    (run_dir / "adjust.json").write_text(json.dumps(report, indent=2))
     log.info("offsets copied from %s (%s, flip %s, zooms %s)", source, fitted.get("mode"), flip, list(zooms))
+    return _save_adjusted(run_dir, keras.models.load_model(run_dir / "best.keras"), offsets, root, cache_dir, flip,
+                          zooms, None, {
+                              "mode": "copied", "offsets_from": os.path.relpath(source, run_dir),
+                              "objective": fitted.get("objective"), "flip_tta": flip, "zoom_views": list(zooms),
+                              "offsets": dict(zip(EMOTIONS, map(float, offsets))),
+                          })
+
+
+def _save_adjusted(run_dir: Path, model, offsets: np.ndarray, root: Path, cache_dir: Path | None, flip: bool,
+                   zooms: tuple[float, ...], train, report: dict) -> dict:
+    """The last step of both ways to adjust: fold `offsets` into `model`, save RUN/adjusted.keras, score it on
+    validation once under the shipped test-time views, and write `report` with that score as RUN/adjust.json
+    (`train`: the train split if the caller has it loaded, for the leaked-duplicate mask)."""
+    from train.evaluate import predict
+    from train.fit import validation_arrays
+    from train.metrics import evaluation_report, headline
+
+    adjusted = fold_into_model(model, offsets)
+    adjusted.save(run_dir / "adjusted.keras")
+    val, private, leaked = validation_arrays(root, cache_dir, train)
+    report["validation"] = evaluation_report(val.labels, predict(adjusted, val.images, flip, zooms), private, leaked)
+    (run_dir / "adjust.json").write_text(json.dumps(report, indent=2))
     log.info("validation (reported once): %s", headline(report["validation"]))
     return report
 

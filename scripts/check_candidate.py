@@ -56,11 +56,15 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     print(f"{args.candidate} (mode {candidate['mode']}) against {args.baseline} (mode {baseline['mode']}), "
           f"margin +{args.margin} points:")
-    checks = conditions(candidate, baseline, args.margin)
+    return print_checks(conditions(candidate, baseline, args.margin), "all out-of-fold conditions hold")
+
+
+def print_checks(checks: list[tuple[str, bool]], verdict_if_passed: str) -> int:
+    """Print each condition as pass or FAIL and the verdict; the exit status: 0 if all hold, else 1."""
     for text, holds in checks:
         print(f"  {'pass' if holds else 'FAIL'}  {text}")
     passed = all(holds for _, holds in checks)
-    print("all out-of-fold conditions hold" if passed else "does not ship")
+    print(verdict_if_passed if passed else "does not ship")
     return 0 if passed else 1
 
 

@@ -17,6 +17,8 @@ import json
 import sys
 from pathlib import Path
 
+from check_candidate import print_checks  # scripts/ is on sys.path when a script in it runs
+
 DEFAULT_TOLERANCE_POINTS = 1.5
 
 
@@ -65,11 +67,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: cannot read the runs' config.json and history.csv: {err}", file=sys.stderr)
         return 2
     print(f"{args.refit} against its sibling {args.sibling}:")
-    for text, holds in checks:
-        print(f"  {'pass' if holds else 'FAIL'}  {text}")
-    passed = all(holds for _, holds in checks)
-    print("the run is whole" if passed else "does not ship")
-    return 0 if passed else 1
+    return print_checks(checks, "the run is whole")
 
 
 if __name__ == "__main__":

@@ -1,23 +1,16 @@
 """scripts/check_candidate.py on the committed adjust.json files of two real merges."""
 
-import importlib.util
 from pathlib import Path
 
 import pytest
+from _scripts import load_script
 
 ROOT = Path(__file__).resolve().parents[1]
 BASELINE = ROOT / "runs/merged-rwvl11-student48-views-xxlong-s11"  # shipped in sessions 19–25
 CANDIDATE = ROOT / "runs/merged-rwvx11-student48-views24-xxlong-s11"  # session 22: 70.03 % against 70.00 %
 
 
-def _load():
-    spec = importlib.util.spec_from_file_location("check_candidate", ROOT / "scripts/check_candidate.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-check = _load()
+check = load_script("check_candidate")
 
 
 @pytest.mark.parametrize(("margin", "status"), [(0.3, 1), (0.0, 0)])

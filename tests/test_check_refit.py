@@ -1,24 +1,17 @@
 """scripts/check_refit.py on the committed history of the shipped student half and refits made from it."""
 
 import csv
-import importlib.util
 import json
 from pathlib import Path
 
 import pytest
+from _scripts import load_script
 
 ROOT = Path(__file__).resolve().parents[1]
 SIBLING = ROOT / "runs/student48-views-xxlong-s11"  # the shipped student half: 480 epochs with a holdout
 
 
-def _load():
-    spec = importlib.util.spec_from_file_location("check_refit", ROOT / "scripts/check_refit.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-check = _load()
+check = load_script("check_refit")
 
 
 def _refit(folder: Path, *, epochs: int | None = None, last_accuracy_shift: float = 0.0,

@@ -42,12 +42,18 @@ def _training_lines(facts: dict) -> list[str]:
     """Epochs and time of the run, or of each member of a merged model; then the whole recipe's hours."""
     def run_line(f: dict) -> str:
         taught = f" distilled from {', '.join(f['teachers'])};" if f.get("teachers") else ""
-        return (f"{f.get('epochs', '?')} epochs (best holdout epoch {f.get('best_epoch', '?')}),{taught} "
-                f"{f.get('train_hours', 0):.2f} h on {f.get('machine', '?')}")
+        # a refit has no holdout: its checkpoint is the schedule's last epoch, not a choice
+        checkpoint = ("last epoch kept, no holdout" if f.get("holdout_images") == 0
+                      else f"best holdout epoch {f.get('best_epoch', '?')}")
+        return (f"{f.get('epochs', '?')} epochs ({checkpoint}),{taught} {f.get('train_hours', 0):.2f} h on "
+                f"{f.get('machine', '?')}")
 
-    if facts.get("members"):
-        lines = [f"- Member `{m.get('run_id', '?')}` (preset `{m.get('preset', '?')}`): {run_line(m)}."
-                 for m in facts["members"]]
+    members = facts.get("members") or []
+    if members:
+        shares = _uneven_shares(members)
+        lines = [f"- Member `{m.get('run_id', '?')}` (preset `{m.get('preset', '?')}`): {run_line(m)}"
+                 + (f"; fitted on {m.get('train_images', '?')} images, {m.get('holdout_images', '?')} held out"
+                    if shares else "") + "." for m in members]
     else:
         lines = [f"- Training: {run_line(facts)}."]
     if facts.get("recipe_hours", 0) > facts.get("train_hours", 0) + 1e-9:
@@ -68,9 +74,7 @@ def write_card(out_model: Path, info: dict) -> tuple[Path, Path]:
         f"made by `emotions-convert` from run `{info['spec']['run_id'] or 'unknown'}`.",
         "",
         "## Training",
-        f"- Data: FER2013 train split ({info['training'].get('train_images', '?')} images used for fitting, "
-        f"{info['training'].get('holdout_images', '?')} held out for early stopping and choices; the validation "
-        "split below was never used for a choice).",
+        _data_line(info["training"]),
         f"- Preset: `{info['training'].get('preset', '?')}` — {info['training'].get('description', '')}",
         *_training_lines(info["training"]),
         *_adjustment_lines(info["training"].get("adjustment")),
@@ -137,15 +141,44 @@ def write_card(out_model: Path, info: dict) -> tuple[Path, Path]:
     return md_path, json_path
 
 
+def _uneven_shares(members: list[dict]) -> bool:
+    """True when a merge's members fitted on different shares of train (one of them a refit on all of it)."""
+    return len({(m.get("train_images"), m.get("holdout_images")) for m in members}) > 1
+
+
+def _data_line(training: dict) -> str:
+    never = "the validation split below was never used for a choice"
+    if _uneven_shares(training.get("members") or []):
+        total = max(m.get("train_images") or 0 for m in training["members"])
+        return (f"- Data: FER2013 train split ({total} images; the members below fitted on different shares of it; "
+                f"{never}).")
+    if training.get("holdout_images") == 0:
+        return (f"- Data: FER2013 train split ({training.get('train_images', '?')} images, all used for fitting: a "
+                f"refit with the recipe's choices fixed, nothing held out; {never}).")
+    return (f"- Data: FER2013 train split ({training.get('train_images', '?')} images used for fitting, "
+            f"{training.get('holdout_images', '?')} held out for early stopping and choices; {never}).")
+
+
+def _holdout_change(before: dict, after: dict) -> str:
+    return (f"accuracy {_pct(before['accuracy'])} → {_pct(after['accuracy'])}, macro-F1 {before['macro_f1']:.3f} → "
+            f"{after['macro_f1']:.3f}, disgust recall {before['recall']['disgust']:.2f} → "
+            f"{after['recall']['disgust']:.2f}")
+
+
 def _adjustment_lines(adjust: dict | None) -> list[str]:
     if not adjust:
         return []
     offsets = ", ".join(f"{k} {v:+.2f}" for k, v in adjust["offsets"].items())
-    before, after = adjust["holdout_before"], adjust["holdout_after"]
+    if adjust["mode"] == "copied":  # a refit has no holdout of its own to fit offsets on
+        source = adjust.get("fitted_in", {})
+        line = (f"- Class-bias adjustment (`emotions-train adjust --offsets-from`): logit offsets {offsets}, copied "
+                f"from run `{source.get('run_id', '?')}` and folded into the last layer's bias (same size and speed)")
+        if "holdout_before" in source:
+            line += (f"; fitted there ({source.get('mode', '?')}, objective {source.get('objective', '?')}) on its "
+                     f"holdout: {_holdout_change(source['holdout_before'], source['holdout_after'])}")
+        return [line + "."]
     return [
         f"- Class-bias adjustment (`emotions-train adjust`, {adjust['mode']}, objective {adjust['objective']}): "
         f"logit offsets {offsets}, fitted on the holdout and folded into the last layer's bias (same size and "
-        f"speed). Holdout: accuracy {_pct(before['accuracy'])} → {_pct(after['accuracy'])}, macro-F1 "
-        f"{before['macro_f1']:.3f} → {after['macro_f1']:.3f}, disgust recall {before['recall']['disgust']:.2f} → "
-        f"{after['recall']['disgust']:.2f}."
+        f"speed). Holdout: {_holdout_change(adjust['holdout_before'], adjust['holdout_after'])}."
     ]

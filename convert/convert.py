@@ -51,12 +51,26 @@ def training_facts(keras_path: Path) -> dict:
     if keras_path.name == "adjusted.keras" and adjust_file.exists():  # made by `emotions-train adjust`
         adjust = json.loads(adjust_file.read_text())
         facts["adjustment"] = {k: adjust[k] for k in ("mode", "objective", "offsets", "holdout_before",
-                                                      "holdout_after")}
+                                                      "holdout_after") if k in adjust}
+        if adjust.get("offsets_from"):  # a refit: the offsets were fitted on another run's holdout
+            facts["adjustment"]["fitted_in"] = _fitted_in(run / adjust["offsets_from"])
     return facts
 
 
+def _fitted_in(source: Path) -> dict:
+    """Where copied offsets were fitted: that run's name and, if its record is there, what they did on its holdout."""
+    fitted: dict = {"run_id": source.resolve().name}
+    try:
+        record = json.loads((source / "adjust.json").read_text())
+    except (OSError, ValueError):
+        return fitted
+    fitted.update({k: record[k] for k in ("mode", "objective", "holdout_before", "holdout_after") if k in record})
+    return fitted
+
+
 def _recipe_hours(run: Path, seen: set | None = None) -> float:
-    """Training hours of RUN and of every run it was made from (merge members, distillation teachers), each once."""
+    """Training hours of RUN and of every run it was made from (merge members, distillation teachers, the run its
+    offsets were copied from), each once."""
     seen = set() if seen is None else seen
     run = run.resolve()
     if run in seen or not (run / "config.json").exists():
@@ -65,7 +79,9 @@ def _recipe_hours(run: Path, seen: set | None = None) -> float:
     config = json.loads((run / "config.json").read_text())
     state_file = run / "state.json"
     hours = json.loads(state_file.read_text())["train_seconds"] / 3600 if state_file.exists() else 0.0
-    for source in [*config.get("members", []), *config.get("teachers", [])]:
+    adjust_file = run / "adjust.json"
+    copied_from = json.loads(adjust_file.read_text()).get("offsets_from") if adjust_file.exists() else None
+    for source in [*config.get("members", []), *config.get("teachers", []), *([copied_from] if copied_from else [])]:
         hours += _recipe_hours(_source_run(run, source), seen)
     return hours
 

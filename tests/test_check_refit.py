@@ -8,7 +8,8 @@ import pytest
 from _scripts import load_script
 
 ROOT = Path(__file__).resolve().parents[1]
-SIBLING = ROOT / "runs/student48-views-xxlong-s11"  # the shipped student half: 480 epochs with a holdout
+SIBLING = ROOT / "runs/student48-views-xxlong-s11"  # the shipped recipe's student half: 480 epochs with a holdout
+SHIPPED_REFIT = ROOT / "runs/student48-views-xxlong-full-s11"  # its refit on all of train, in the shipped file
 
 
 check = load_script("check_refit")
@@ -32,6 +33,11 @@ def _refit(folder: Path, *, epochs: int | None = None, last_accuracy_shift: floa
         writer.writeheader()
         writer.writerows(rows)
     return folder
+
+
+def test_the_shipped_refit_is_whole(capsys):
+    assert check.main([str(SHIPPED_REFIT), "--sibling", str(SIBLING)]) == 0
+    assert "epoch 480 training accuracy 85.85 %" in capsys.readouterr().out
 
 
 def test_a_whole_refit_passes(tmp_path, capsys):

@@ -52,9 +52,15 @@ def training_facts(keras_path: Path) -> dict:
         adjust = json.loads(adjust_file.read_text())
         facts["adjustment"] = {k: adjust[k] for k in ("mode", "objective", "offsets", "holdout_before",
                                                       "holdout_after") if k in adjust}
-        if adjust.get("offsets_from"):  # a refit: the offsets were fitted on another run's holdout
-            facts["adjustment"]["fitted_in"] = _fitted_in(run / adjust["offsets_from"])
+        source = _copied_from(run, adjust)
+        if source:
+            facts["adjustment"]["fitted_in"] = _fitted_in(source)
     return facts
+
+
+def _copied_from(run: Path, adjust: dict) -> Path | None:
+    """The run whose holdout RUN's offsets were fitted on, when `adjust --offsets-from` copied them (a refit)."""
+    return _source_run(run, adjust["offsets_from"]) if adjust.get("offsets_from") else None
 
 
 def _fitted_in(source: Path) -> dict:
@@ -79,10 +85,11 @@ def _recipe_hours(run: Path, seen: set | None = None) -> float:
     config = json.loads((run / "config.json").read_text())
     state_file = run / "state.json"
     hours = json.loads(state_file.read_text())["train_seconds"] / 3600 if state_file.exists() else 0.0
+    sources = [_source_run(run, source) for source in [*config.get("members", []), *config.get("teachers", [])]]
     adjust_file = run / "adjust.json"
-    copied_from = json.loads(adjust_file.read_text()).get("offsets_from") if adjust_file.exists() else None
-    for source in [*config.get("members", []), *config.get("teachers", []), *([copied_from] if copied_from else [])]:
-        hours += _recipe_hours(_source_run(run, source), seen)
+    copied_from = _copied_from(run, json.loads(adjust_file.read_text())) if adjust_file.exists() else None
+    for source in [*sources, *([copied_from] if copied_from else [])]:
+        hours += _recipe_hours(source, seen)
     return hours
 
 

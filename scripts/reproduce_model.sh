@@ -16,6 +16,10 @@ bin=${EMOTIONS_VENV:-.venv}/bin
 # jemalloc, where installed (Debian: libjemalloc2), made epochs ~30 % shorter here (README, Training).
 eval "$("$bin/python" -m train.allocator)"
 
+once() {  # once FILE COMMAND…: run COMMAND unless it has made FILE already
+  [[ -f $1 ]] || "${@:2}"
+}
+
 fit() {  # fit NAME ARGS…: start, resume or skip one training run
   local name=$1
   shift
@@ -42,13 +46,10 @@ fit student48-views-xxlong-s11 --preset student48-views-xxlong --seed 11 --holdo
 fit res48-wide-views24-xlong-s11 --preset res48-wide-views24-xlong --seed 11 --holdout-seed 1 \
   --teachers "${teachers[@]}"
 merged=merged-rwv24x11-student48-views-xxlong-s11
-if [[ ! -f $runs/$merged/best.keras ]]; then
-  "$bin/emotions-train" merge "$runs/res48-wide-views24-xlong-s11" "$runs/student48-views-xxlong-s11" \
-    --runs-dir "$runs" --name "$merged"
-fi
-if [[ ! -f $runs/$merged/adjusted.keras ]]; then
-  "$bin/emotions-train" adjust "$runs/$merged" --flip --zoom-views 1.1 --objective targets
-fi
+once "$runs/$merged/best.keras" "$bin/emotions-train" merge "$runs/res48-wide-views24-xlong-s11" \
+  "$runs/student48-views-xxlong-s11" --runs-dir "$runs" --name "$merged"
+once "$runs/$merged/adjusted.keras" "$bin/emotions-train" adjust "$runs/$merged" --flip --zoom-views 1.1 \
+  --objective targets
 # The recipe above, chosen on the holdout, refitted on all of train (--holdout 0: the last epoch of the fixed
 # schedule, nothing chosen): the student refit takes the student's place beside the wide half, and their
 # merge takes the offsets fitted above, as it has no holdout to fit its own on (docs/experiments.md).
@@ -56,11 +57,7 @@ fit student48-views-xxlong-full-s11 --preset student48-views-xxlong --seed 11 --
 # The rule's broken-run check: a refit whose training went wrong stops the script here (exit 1).
 "$bin/python" scripts/check_refit.py "$runs/student48-views-xxlong-full-s11" --sibling "$runs/student48-views-xxlong-s11"
 refit=merged-rwv24x11-student48-views-xxlong-full-s11
-if [[ ! -f $runs/$refit/best.keras ]]; then
-  "$bin/emotions-train" merge "$runs/res48-wide-views24-xlong-s11" "$runs/student48-views-xxlong-full-s11" \
-    --runs-dir "$runs" --name "$refit"
-fi
-if [[ ! -f $runs/$refit/adjusted.keras ]]; then
-  "$bin/emotions-train" adjust "$runs/$refit" --offsets-from "$runs/$merged"
-fi
+once "$runs/$refit/best.keras" "$bin/emotions-train" merge "$runs/res48-wide-views24-xlong-s11" \
+  "$runs/student48-views-xxlong-full-s11" --runs-dir "$runs" --name "$refit"
+once "$runs/$refit/adjusted.keras" "$bin/emotions-train" adjust "$runs/$refit" --offsets-from "$runs/$merged"
 "$bin/emotions-convert" "$runs/$refit/adjusted.keras" -o "$out" --flip-average --zoom-views 1.1

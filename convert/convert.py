@@ -87,10 +87,9 @@ def _recipe_hours(run: Path, seen: set | None = None) -> float:
     hours = json.loads(state_file.read_text())["train_seconds"] / 3600 if state_file.exists() else 0.0
     sources = [_source_run(run, source) for source in [*config.get("members", []), *config.get("teachers", [])]]
     adjust_file = run / "adjust.json"
-    copied_from = _copied_from(run, json.loads(adjust_file.read_text())) if adjust_file.exists() else None
-    for source in [*sources, *([copied_from] if copied_from else [])]:
-        hours += _recipe_hours(source, seen)
-    return hours
+    if adjust_file.exists() and (copied_from := _copied_from(run, json.loads(adjust_file.read_text()))):
+        sources.append(copied_from)
+    return hours + sum(_recipe_hours(source, seen) for source in sources)
 
 
 def _source_run(run: Path, source: str) -> Path:

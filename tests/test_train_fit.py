@@ -610,6 +610,44 @@ def test_a_longer_stack_of_views_computes_only_the_views_a_sibling_has_not_answe
     assert "reusing" not in caplog.text and "1 teachers × 15 images" in caplog.text
 
 
+def test_a_fresh_checkout_rebuilds_a_siblings_cache_from_its_committed_pieces(tiny_run, tmp_path, caplog):
+    """A checkout holds a run's pieces but not its cache (too big to commit): a longer run resumed there finds
+    the shorter sibling's answers in its pieces instead of answering all of its views again."""
+    from train.distill import PIECE_IMAGES, fingerprint, teacher_targets
+
+    teacher = tiny_run[0] / "best.keras"
+    views = np.random.default_rng(5).integers(0, 256, (3, 5, 48, 48), dtype=np.uint8)
+    labels = np.zeros((3, 5), int)
+    sibling = tmp_path / "runs" / "shorter" / "teacher_views.pieces"
+    sibling.mkdir(parents=True)
+    key = np.array(f"{fingerprint([teacher], views[:2])}:0")
+    # values no teacher gives (1/7 in 1/255 steps), so reading them back proves the pieces were used
+    np.savez_compressed(sibling / "from-00000000.npz", probs=np.full((10, 7), 36, np.uint8), key=key)
+    assert PIECE_IMAGES > 10  # one piece holds the sibling's whole pass
+    run = tmp_path / "runs" / "longer"
+    run.mkdir()
+    with caplog.at_level("INFO", logger="train.distill"):
+        probs = teacher_targets(run, [teacher], views, labels, fingerprint([teacher], views), "teacher_views.npz")
+    assert "rebuilt" in caplog.text and "reusing the teachers' answers for the first 2 views" in caplog.text
+    assert "1 teachers × 5 images" in caplog.text  # only the third view was answered
+    assert np.array_equal(probs[:2], np.full((2, 5, 7), 36 / 255, np.float32))
+    with np.load(tmp_path / "runs" / "shorter" / "teacher_views.npz") as rebuilt:
+        assert rebuilt["probs"].shape == (2, 5, 7) and str(rebuilt["fingerprint"]) == str(key)[:-2]
+
+    # pieces that fall short of the views their key names, or that extend yet another run, are not used
+    for name, pieces_key, count in (("short", key, 9), ("extends", np.array(f"{str(key)[:-2]}:1"), 10)):
+        other = tmp_path / name / "sibling" / "teacher_views.pieces"
+        other.mkdir(parents=True)
+        np.savez_compressed(other / "from-00000000.npz", probs=np.full((count, 7), 36, np.uint8), key=pieces_key)
+        (tmp_path / name / "longer").mkdir()
+        caplog.clear()
+        with caplog.at_level("INFO", logger="train.distill"):
+            teacher_targets(tmp_path / name / "longer", [teacher], views, labels, fingerprint([teacher], views),
+                            "teacher_views.npz")
+        assert "reusing" not in caplog.text and "1 teachers × 15 images" in caplog.text, name
+        assert not (other.parent / "teacher_views.npz").exists()
+
+
 def test_cli_errors_are_one_line(tmp_path):
     proc = cli("fit", "--preset", "nope", "--data", str(tmp_path), cwd=tmp_path)
     out, _ = proc.communicate(timeout=120)

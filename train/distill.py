@@ -12,7 +12,8 @@ the same images, a common offline form of distillation that costs no teacher pas
 train/views.py is the consistent form: the teachers label augmented views, and the student sees exactly those.
 A pass saves its answers piece by piece (`<cache>.pieces/from-<first image>.npz`, ~0.2 MB each), so a run
 stopped during it resumes where it was; the pieces stay after the pass as the committable record of it (a
-48-view cache passes the 5 MB commit limit), so a fresh checkout rebuilds the cache from them, no passes.
+48-view cache passes the 5 MB commit limit), so a fresh checkout rebuilds the cache from them, no passes; a
+longer run resumed there rebuilds a shorter sibling's cache from its pieces too, to reuse its first views.
 
 A teacher must share the student's holdout (same `--holdout` and `--holdout-seed`): one that trained
 on the student's holdout images would leak them into early stopping and model choice. A refit on all of
@@ -241,6 +242,7 @@ def _sibling_leading_views(run_dir: Path, cache_name: str, teachers: list[Path],
     (train/views.py), so a run with more views of the same seed starts with the views a shorter run labelled:
     24 views after a 12-view run cost 12 views of teacher passes, not 24."""
     leading = _leading_fingerprints(teachers, views)
+    _rebuild_sibling_caches(run_dir, cache_name, leading, views.shape[1])
     found = [(leading[theirs], other, theirs) for other in sorted(run_dir.parent.glob(f"*/{cache_name}"))
              if other.parent != run_dir and (theirs := _cached_fingerprint(other)) in leading]
     if not found:
@@ -254,6 +256,37 @@ def _sibling_leading_views(run_dir: Path, cache_name: str, teachers: list[Path],
         return None
     log.info("reusing the teachers' answers for the first %d views from %s", count, source)
     return probs, source, source_fingerprint
+
+
+def _rebuild_sibling_caches(run_dir: Path, cache_name: str, leading: dict[str, int], images_per_view: int) -> None:
+    """Write a sibling's cache from its committed pieces when the cache itself is missing (a fresh checkout
+    holds only the pieces) and they answer the first k of this run's views: the cache it would rebuild on its
+    own resume, so a longer run resumed in a new checkout reuses it instead of redoing a 12-view pass (~40
+    min). Only a pass that reused nothing (key "<fingerprint>:0") stands alone; a sibling's complete pieces
+    are those of k × images_per_view answers."""
+    stem = Path(cache_name).stem
+    for pieces_dir in sorted(run_dir.parent.glob(f"*/{stem}.pieces")):
+        cache = pieces_dir.parent / cache_name
+        if pieces_dir.parent == run_dir or cache.exists():
+            continue
+        try:
+            with np.load(_piece_path(pieces_dir, 0)) as first:
+                key = str(first["key"])
+        except CACHE_ERRORS:
+            continue
+        theirs, _, reused = key.rpartition(":")
+        if reused != "0" or theirs not in leading:
+            continue
+        wanted = leading[theirs] * images_per_view
+        pieces, done = [], 0
+        while done < wanted and (piece := _read_piece(pieces_dir, done, key)) is not None:
+            pieces.append(piece)
+            done += len(piece)
+        if done != wanted:
+            continue
+        log.info("rebuilt %s from its pieces: the teachers' answers for %d views", cache, leading[theirs])
+        _save_whole(cache, probs=np.concatenate(pieces).reshape(leading[theirs], images_per_view, -1),
+                    fingerprint=np.array(theirs))
 
 
 def read_cache(path: Path) -> tuple[str, np.ndarray]:

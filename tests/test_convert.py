@@ -296,6 +296,25 @@ def test_a_separable_net_in_int8_loads_and_agrees_on_every_installed_runtime(tra
 
 SHIPPED = REPO / "assets" / "models" / "emotion.tflite"
 GOLDEN = REPO / "tests" / "golden" / "emotion_golden.json"
+# Scores may differ by this much between runtimes and builds (int8 rounding of four averaged views).
+GOLDEN_ATOL = 0.02
+
+
+def _golden_top(entry: dict, labels: list[str]) -> set[str]:
+    """The classes a runtime may name first for a golden face: its golden top-1, and any class tied with it
+    within the score tolerance (an exact int8 tie breaks either way on another runtime)."""
+    best = max(entry["scores"])
+    return {label for label, score in zip(labels, entry["scores"]) if score >= best - GOLDEN_ATOL}
+
+
+@pytest.mark.skipif(not SHIPPED.exists(), reason="no shipped model yet")
+def test_golden_faces_are_mostly_clear_cut():
+    """Ties would let the top-1 checks below pass on anything: nearly every golden face has one clear winner."""
+    golden = json.loads(GOLDEN.read_text())
+    labels = list(read_spec(SHIPPED).labels)
+    tops = [_golden_top(entry, labels) for entry in golden["images"]]
+    assert all(entry["top1"] in top for entry, top in zip(golden["images"], tops))
+    assert sum(len(top) == 1 for top in tops) >= len(tops) - 2
 
 
 @pytest.mark.skipif(not SHIPPED.exists(), reason="no shipped model yet")
@@ -314,8 +333,8 @@ def test_shipped_model_golden_outputs():
     assert len(golden["images"]) >= 20
     for entry in golden["images"]:
         scores = clf.predict(load_gray(DATA_ROOT / entry["file"]))[0]
-        assert clf.labels[int(scores.argmax())] == entry["top1"], entry["file"]
-        np.testing.assert_allclose(scores, entry["scores"], atol=0.02, err_msg=entry["file"])
+        assert clf.labels[int(scores.argmax())] in _golden_top(entry, list(clf.labels)), entry["file"]
+        np.testing.assert_allclose(scores, entry["scores"], atol=GOLDEN_ATOL, err_msg=entry["file"])
 
 
 @pytest.mark.skipif(not SHIPPED.exists(), reason="no shipped model yet")
@@ -335,8 +354,8 @@ def test_shipped_model_gives_its_golden_answers_on_every_installed_runtime(tmp_p
         used, probs = predict_with(name, SHIPPED, faces_file)
         assert used == name
         for entry, scores in zip(golden["images"], probs):
-            assert labels[int(scores.argmax())] == entry["top1"], (name, entry["file"])
-            np.testing.assert_allclose(scores, entry["scores"], atol=0.02, err_msg=f"{name} {entry['file']}")
+            assert labels[int(scores.argmax())] in _golden_top(entry, list(labels)), (name, entry["file"])
+            np.testing.assert_allclose(scores, entry["scores"], atol=GOLDEN_ATOL, err_msg=f"{name} {entry['file']}")
 
 
 @pytest.mark.skipif(not SHIPPED.exists(), reason="no shipped model yet")

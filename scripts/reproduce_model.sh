@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Reproduce the shipped model from the dataset, in one command: the four teachers, the two halves distilled
-# from them on teacher-labelled views, their merge and its class offsets, the student refitted on all of train,
-# its merge with the wide half (the offsets copied) and the int8 conversion (~29 h of
+# from them on teacher-labelled views, their merge and its class offsets, both halves refitted on all of train,
+# their merge (the offsets copied) and the int8 conversion (~29 h of
 # training as recorded, on machines of uneven speed, plus ~1.4 h of teacher passes on a 2-core CPU).
 # Run it again after an interruption: finished steps are skipped, an unfinished run is resumed from its
 # last epoch. Usage: scripts/reproduce_model.sh [RUNS_DIR (default runs-repro)] [OUT.tflite]
@@ -51,13 +51,18 @@ once "$runs/$merged/best.keras" "$bin/emotions-train" merge "$runs/res48-wide-vi
 once "$runs/$merged/adjusted.keras" "$bin/emotions-train" adjust "$runs/$merged" --flip --zoom-views 1.1 \
   --objective targets
 # The recipe above, chosen on the holdout, refitted on all of train (--holdout 0: the last epoch of the fixed
-# schedule, nothing chosen): the student refit takes the student's place beside the wide half, and their
-# merge takes the offsets fitted above, as it has no holdout to fit its own on (docs/experiments.md).
+# schedule, nothing chosen): both halves are refitted with their recipes' presets and seeds, and their merge
+# takes the offsets fitted above, as it has no holdout to fit its own on (docs/experiments.md). The wide refit
+# reuses the student refit's answers for its first 12 views, as the siblings above do.
 fit student48-views-xxlong-full-s11 --preset student48-views-xxlong --seed 11 --holdout 0 --teachers "${teachers[@]}"
+fit res48-wide-views24-xlong-full-s11 --preset res48-wide-views24-xlong --seed 11 --holdout 0 \
+  --teachers "${teachers[@]}"
 # The rule's broken-run check: a refit whose training went wrong stops the script here (exit 1).
 "$bin/python" scripts/check_refit.py "$runs/student48-views-xxlong-full-s11" --sibling "$runs/student48-views-xxlong-s11"
-refit=merged-rwv24x11-student48-views-xxlong-full-s11
-once "$runs/$refit/best.keras" "$bin/emotions-train" merge "$runs/res48-wide-views24-xlong-s11" \
+"$bin/python" scripts/check_refit.py "$runs/res48-wide-views24-xlong-full-s11" \
+  --sibling "$runs/res48-wide-views24-xlong-s11"
+refit=merged-rwv24x11-full-student48-views-xxlong-full-s11
+once "$runs/$refit/best.keras" "$bin/emotions-train" merge "$runs/res48-wide-views24-xlong-full-s11" \
   "$runs/student48-views-xxlong-full-s11" --runs-dir "$runs" --name "$refit"
 once "$runs/$refit/adjusted.keras" "$bin/emotions-train" adjust "$runs/$refit" --offsets-from "$runs/$merged"
 "$bin/emotions-convert" "$runs/$refit/adjusted.keras" -o "$out" --flip-average --zoom-views 1.1

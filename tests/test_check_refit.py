@@ -10,6 +10,8 @@ from _scripts import load_script
 ROOT = Path(__file__).resolve().parents[1]
 SIBLING = ROOT / "runs/student48-views-xxlong-s11"  # the shipped recipe's student half: 480 epochs with a holdout
 SHIPPED_REFIT = ROOT / "runs/student48-views-xxlong-full-s11"  # its refit on all of train, in the shipped file
+# the shipped file's other half, refitted the same way, and its sibling: 240 epochs with a holdout
+WIDE_SIBLING, WIDE_REFIT = ROOT / "runs/res48-wide-views24-xlong-s11", ROOT / "runs/res48-wide-views24-xlong-full-s11"
 
 
 check = load_script("check_refit")
@@ -35,9 +37,18 @@ def _refit(folder: Path, *, epochs: int | None = None, last_accuracy_shift: floa
     return folder
 
 
-def test_the_shipped_refit_is_whole(capsys):
-    assert check.main([str(SHIPPED_REFIT), "--sibling", str(SIBLING)]) == 0
-    assert "epoch 480 training accuracy 85.85 %" in capsys.readouterr().out
+@pytest.mark.parametrize(("refit", "sibling", "line"), [
+    (SHIPPED_REFIT, SIBLING, "epoch 480 training accuracy 85.85 % within 1.5 points of the sibling's 86.73 %"),
+    (WIDE_REFIT, WIDE_SIBLING, "epoch 240 training accuracy 84.92 % within 1.5 points of the sibling's 85.01 %"),
+])
+def test_the_shipped_refits_are_whole(capsys, refit, sibling, line):
+    assert check.main([str(refit), "--sibling", str(sibling)]) == 0
+    assert line in capsys.readouterr().out
+
+
+def test_the_refits_are_not_each_others_siblings():
+    failures = [text for text, holds in check.conditions(WIDE_REFIT, SIBLING, 1.5) if not holds]
+    assert any(text.startswith("same preset and seed") for text in failures)
 
 
 def test_a_whole_refit_passes(tmp_path, capsys):

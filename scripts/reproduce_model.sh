@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Reproduce the shipped model from the dataset, in one command: the four teachers, the two halves distilled
 # from them on teacher-labelled views, their merge and its class offsets, both halves refitted on all of train,
-# their merge (the offsets copied) and the int8 conversion (~29 h of
-# training as recorded, on machines of uneven speed, plus ~1.4 h of teacher passes on a 2-core CPU).
+# their merge (the offsets copied) and the int8 conversion (~36 h of training as recorded, on machines of
+# uneven speed, plus ~1.9 h of teacher passes on a 2-core CPU).
 # Run it again after an interruption: finished steps are skipped, an unfinished run is resumed from its
 # last epoch. Usage: scripts/reproduce_model.sh [RUNS_DIR (default runs-repro)] [OUT.tflite]
 # The dataset comes from $EMOTIONS_DATA. The shipped file is only replaced if you name it as OUT.

@@ -117,11 +117,8 @@ def _answers_resumably(teachers: list[Path], images: np.ndarray, pieces_dir: Pat
     the answers are for; pieces for another key are not used."""
     from train.evaluate import predict
 
-    pieces: list[np.ndarray] = []
-    done = 0
-    while (piece := _read_piece(pieces_dir, done, key)) is not None:
-        pieces.append(piece)
-        done += len(piece)
+    pieces = _read_pieces(pieces_dir, key)
+    done = sum(map(len, pieces))
     if 0 < done < len(images):
         log.info("resuming the teacher pass at image %d of %d from %s", done, len(images), pieces_dir)
     elif done:
@@ -139,6 +136,17 @@ def _answers_resumably(teachers: list[Path], images: np.ndarray, pieces_dir: Pat
     if len(stored) != len(images):
         raise ValueError(f"the teacher pieces in {pieces_dir} hold {len(stored)} answers for {len(images)} images")
     return stored
+
+
+def _read_pieces(pieces_dir: Path, key: str, wanted: int | None = None) -> list[np.ndarray]:
+    """The saved pieces for `key` in order from the first image, up to the first missing one (or until they
+    hold `wanted` answers)."""
+    pieces: list[np.ndarray] = []
+    done = 0
+    while (wanted is None or done < wanted) and (piece := _read_piece(pieces_dir, done, key)) is not None:
+        pieces.append(piece)
+        done += len(piece)
+    return pieces
 
 
 def _piece_path(pieces_dir: Path, first: int) -> Path:
@@ -277,12 +285,8 @@ def _rebuild_sibling_caches(run_dir: Path, cache_name: str, leading: dict[str, i
         theirs, _, reused = key.rpartition(":")
         if reused != "0" or theirs not in leading:
             continue
-        wanted = leading[theirs] * images_per_view
-        pieces, done = [], 0
-        while done < wanted and (piece := _read_piece(pieces_dir, done, key)) is not None:
-            pieces.append(piece)
-            done += len(piece)
-        if done != wanted:
+        pieces = _read_pieces(pieces_dir, key, wanted=leading[theirs] * images_per_view)
+        if sum(map(len, pieces)) != leading[theirs] * images_per_view:
             continue
         log.info("rebuilt %s from its pieces: the teachers' answers for %d views", cache, leading[theirs])
         _save_whole(cache, probs=np.concatenate(pieces).reshape(leading[theirs], images_per_view, -1),

@@ -162,7 +162,8 @@ def _read_piece(pieces_dir: Path, first: int, key: str) -> np.ndarray | None:
     try:
         with np.load(path) as saved:
             if str(saved["key"]) != key:
-                log.info("the teacher pieces in %s are for other teachers or images: starting again", pieces_dir)
+                # Not "starting again": a sibling-cache rebuild reads pieces too, and starts nothing.
+                log.info("the teacher piece %s is for other teachers or images: not used", path)
                 return None
             probs = saved["probs"]
     except CACHE_ERRORS as err:

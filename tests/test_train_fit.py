@@ -507,6 +507,27 @@ def test_a_run_started_from_another_records_it_and_a_holdout_mismatch_is_refused
     assert proc.returncode == 2 and "--init-from starts a run" in out and "Traceback" not in out
 
 
+def test_evaluate_writes_beside_the_model_and_never_over_the_runs_record(tiny_run, data, tmp_path):
+    run, _ = tiny_run
+    copy = tmp_path / "copy"
+    shutil.copytree(run, copy)
+    record = (copy / "metrics.json").read_text()
+    proc = cli("evaluate", str(copy / "last.keras"), "--no-flip", "--data", str(data), "--cache-dir",
+               str(tmp_path / "cache"), cwd=tmp_path)
+    out, _ = proc.communicate(timeout=300)
+    assert proc.returncode == 0, out
+    assert (copy / "metrics.json").read_text() == record
+    report = json.loads((copy / "last.evaluation" / "metrics.json").read_text())
+    assert report["model_file"] == str(copy / "last.keras") and (copy / "last.evaluation" / "confusion.png").exists()
+    (tmp_path / "note.keras").write_text("not a model")
+    for given, error in ((copy, f"{copy} is a folder, not a .keras model file: give {copy / 'best.keras'}"),
+                         (tmp_path / "note.keras", "is not a Keras .keras model file"),
+                         (tmp_path / "gone.keras", "model not found")):
+        proc = cli("evaluate", str(given), "--data", str(data), cwd=tmp_path)
+        out, _ = proc.communicate(timeout=300)
+        assert proc.returncode == 2 and error in out and "Traceback" not in out, out
+
+
 def test_evaluate_an_ensemble_averages_its_members(tiny_run, data, tmp_path):
     import keras
 
@@ -656,6 +677,51 @@ def test_cli_errors_are_one_line(tmp_path):
     out, _ = proc.communicate(timeout=120)
     assert proc.returncode == 2 and "dataset folder not found" in out and "Traceback" not in out
     assert not (tmp_path / "runs").exists()  # nothing half-made to trip over on the next try
+
+
+def test_fit_refuses_out_of_range_options_in_one_line(tmp_path):
+    for flags, error in ((("--holdout", "1.5"), "argument --holdout: must be a fraction"),
+                         (("--holdout", "-0.1"), "argument --holdout: must be a fraction"),
+                         (("--epochs", "0"), "argument --epochs: must be at least 1"),
+                         (("--patience", "0"), "argument --patience: must be at least 1"),
+                         (("--limit", "0"), "argument --limit: must be at least 1")):
+        proc = cli("fit", "--preset", "tiny", *flags, "--data", str(tmp_path), cwd=tmp_path)
+        out, _ = proc.communicate(timeout=120)
+        assert proc.returncode == 2 and error in out and "Traceback" not in out, out
+    proc = cli("fit", "--resume", "runs/r", "--patience", "5", cwd=tmp_path)
+    out, _ = proc.communicate(timeout=120)
+    assert proc.returncode == 2 and "--resume takes no --patience" in out
+    assert not (tmp_path / "runs").exists()
+
+
+def test_a_new_run_that_fails_after_its_folder_is_made_leaves_no_folder(data, tmp_path):
+    """Errors found while the data loads (here a validation class folder missing, and too few images for one
+    batch) come after the folder exists; the folder goes with them, so the same command works once fixed."""
+    broken = tmp_path / "broken"
+    shutil.copytree(data, broken)
+    shutil.rmtree(broken / "validation" / "sad")
+    for extra, error in (((), "missing class folder"), (("--limit", "2"), "fewer than one batch")):
+        source = data if extra else broken
+        proc = cli("fit", "--preset", "tiny", "--data", str(source), "--name", "again", "--runs-dir", "runs",
+                   "--cache-dir", str(tmp_path / "cache"), *extra, cwd=tmp_path)
+        out, _ = proc.communicate(timeout=300)
+        assert proc.returncode == 2 and error in out and "Traceback" not in out, out
+        assert not (tmp_path / "runs" / "again").exists()
+
+
+def test_a_resume_that_fails_leaves_the_runs_plan_as_it_was(tiny_run, tmp_path):
+    run, _ = tiny_run
+    copy = tmp_path / "runs" / "copy"
+    shutil.copytree(run, copy)
+    before = (copy / "config.json").read_text()
+    proc = cli("fit", "--resume", "runs/copy", "--epochs", "9", "--data", str(tmp_path / "nope"), cwd=tmp_path)
+    out, _ = proc.communicate(timeout=300)
+    assert proc.returncode == 2 and "dataset folder not found" in out
+    assert (copy / "config.json").read_text() == before
+    proc = cli("fit", "--resume", "runs/copy", "--epochs", "2", cwd=tmp_path)
+    out, _ = proc.communicate(timeout=300)
+    assert proc.returncode == 2 and "has finished 4 epochs already" in out and "Traceback" not in out
+    assert (copy / "config.json").read_text() == before
 
 
 def test_a_run_that_cannot_resume_is_a_one_line_error_and_is_left_as_it_was(tmp_path):

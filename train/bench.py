@@ -14,11 +14,13 @@ def bench(preset_names: list[str], steps: int = 20) -> list[dict]:
     from train.presets import PRESETS, get_preset
 
     names = preset_names or [n for n in PRESETS if n != "seed-9"]
+    presets = [get_preset(name) for name in names]  # an unknown name fails before anything is printed
+    if steps < 1:
+        raise ValueError(f"--steps must be at least 1, got {steps}")
     rng = np.random.default_rng(0)
     results = []
     print(f"{'preset':16} {'params':>10} {'images/s':>9} {'epoch of 28,709':>16}", flush=True)
-    for name in names:
-        preset = get_preset(name)
+    for name, preset in zip(names, presets, strict=True):
         n = preset.batch_size * (steps + 3)
         split = Split(rng.integers(0, 256, (n, 48, 48), dtype=np.uint8), rng.integers(0, len(EMOTIONS), n),
                       np.array(["x.jpg"] * n))

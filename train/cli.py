@@ -15,6 +15,27 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 log = logging.getLogger("emotions-train")
 
 
+def _positive_int(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
+
+
+def _holdout_fraction(text: str) -> float:
+    value = float(text)
+    if not 0.0 <= value < 1.0:
+        raise argparse.ArgumentTypeError(f"must be a fraction from 0 (a refit on all of train) up to below 1, "
+                                         f"got {value}")
+    return value
+
+
+def default_evaluation_dir(model: Path) -> Path:
+    """Where `evaluate` writes without -o: a folder named after the model beside it (runs/R/best.keras →
+    runs/R/best.evaluation/), never the run folder itself, whose metrics.json is the run's training record."""
+    return model.parent / f"{model.stem}.evaluation"
+
+
 def _data_arg(p: argparse.ArgumentParser) -> None:
     p.add_argument("--data", help="dataset root with train/ and validation/ (default: $EMOTIONS_DATA)")
     p.add_argument("--cache-dir", type=Path, help="where the .npz image cache lives (default ~/.cache/emotions)")
@@ -33,15 +54,16 @@ def build_parser() -> argparse.ArgumentParser:
     fit = sub.add_parser("fit", help="train a preset (or --resume a run folder)")
     fit.add_argument("--preset", default="res48", help=f"one of: {', '.join(PRESETS)} (default res48)")
     fit.add_argument("--resume", type=Path, metavar="RUN", help="continue a run folder from its last epoch")
-    fit.add_argument("--epochs", type=int, help="override the preset's epoch count (with --resume: re-plan "
+    fit.add_argument("--epochs", type=_positive_int, help="override the preset's epoch count (with --resume: re-plan "
                      "the schedule to end there)")
-    fit.add_argument("--patience", type=int, help="early-stopping patience in epochs (overrides the preset)")
-    fit.add_argument("--holdout", type=float, default=0.1, help="stratified fraction of train kept for early "
-                     "stopping and model choice (default 0.1); validation is only reported")
+    fit.add_argument("--patience", type=_positive_int, help="early-stopping patience in epochs (overrides the preset)")
+    fit.add_argument("--holdout", type=_holdout_fraction, default=0.1,
+                     help="stratified fraction of train kept for early stopping and model choice (default 0.1; 0: a "
+                     "refit on all of train); validation is only reported")
     fit.add_argument("--seed", type=int, default=1, help="initialisation, shuffling and augmentation (default 1)")
     fit.add_argument("--holdout-seed", type=int, default=1, help="which images form the holdout (default 1); keep "
                      "it the same for runs that will be compared, ensembled or distilled")
-    fit.add_argument("--limit", type=int, help="at most this many training images per class (smoke runs)")
+    fit.add_argument("--limit", type=_positive_int, help="at most this many training images per class (smoke runs)")
     fit.add_argument("--strategy", choices=["default", "mirrored", "multiworker"], default="default",
                      help="tf.distribute strategy (mirrored uses all GPUs, or two logical CPUs)")
     fit.add_argument("--weights", help="local ImageNet weights file for the seed-9 MobileNetV2 backbone")
@@ -58,8 +80,8 @@ def build_parser() -> argparse.ArgumentParser:
     ev = sub.add_parser("evaluate", help="metrics of a saved .keras model (or of several averaged: an ensemble) "
                         "on the validation split")
     ev.add_argument("model", type=Path, nargs="+")
-    ev.add_argument("-o", "--out", type=Path, help="folder for metrics.json and confusion.png (default: beside "
-                    "the model; required for an ensemble)")
+    ev.add_argument("-o", "--out", type=Path, help="folder for metrics.json and confusion.png (default: MODEL's "
+                    "folder/<model name>.evaluation/; required for an ensemble)")
     ev.add_argument("--no-flip", action="store_true", help="skip the horizontal-flip averaged metrics")
     _data_arg(ev)
 
@@ -71,8 +93,9 @@ def build_parser() -> argparse.ArgumentParser:
                      "per-class averaged over bootstrap resamples; auto: the one that cross-validates best inside the "
                      "holdout (default)")
     adj.add_argument("--objective", choices=list(OBJECTIVES), default="macro_f1",
-                     help="what the offsets maximise: macro-F1 (default), balanced accuracy, or targets (macro-F1 "
-                     "less each class's recall shortfall under issue 7's floors, 0.60 disgust, 0.55 the others)")
+                     help="what the offsets maximise: macro_f1 (default); balanced (mean recall); targets (macro-F1 "
+                     "less each class's recall shortfall under issue 7's floors, 0.60 disgust, 0.55 the others); "
+                     "issue (accuracy plus targets, so offsets cannot spend accuracy for macro-F1)")
     adj.add_argument("--flip", action=argparse.BooleanOptionalAction, default=None,
                      help="fit on answers averaged with the mirrored face (default: the preset's flip_tta)")
     adj.add_argument("--zoom-views", type=float, nargs="+", default=[], metavar="Z",
@@ -87,7 +110,8 @@ def build_parser() -> argparse.ArgumentParser:
     _data_arg(adj)
 
     mrg = sub.add_parser("merge", help="several runs as one model (mean of their logits) in a new run folder, "
-                         "for adjust and emotions-convert; the runs must share their holdout")
+                         "for adjust and emotions-convert; runs with a holdout must share it (--holdout-seed), and "
+                         "a merge that includes a --holdout 0 refit has none")
     mrg.add_argument("runs", nargs="+", type=Path, metavar="RUN")
     mrg.add_argument("--name", required=True, help="the merged run's folder name")
     mrg.add_argument("--runs-dir", type=Path, default=Path("runs"), help="where it goes (default runs/)")
@@ -100,7 +124,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     bench = sub.add_parser("bench", help="training images/second per preset on this machine")
     bench.add_argument("presets", nargs="*", help="presets to measure (default: all but seed-9)")
-    bench.add_argument("--steps", type=int, default=20, help="timed steps per preset (default 20)")
+    bench.add_argument("--steps", type=_positive_int, default=20, help="timed steps per preset (default 20)")
 
     sub.add_parser("presets", help="list the presets and what they do")
     return parser
@@ -140,6 +164,8 @@ def _dispatch(args) -> int:
             raise ValueError("a run keeps the teachers it started with; --resume takes no --teachers")
         if args.resume and args.init_from:
             raise ValueError("--init-from starts a run; --resume continues one from its own checkpoint")
+        if args.resume and args.patience is not None:
+            raise ValueError("a run keeps the early-stopping patience it started with; --resume takes no --patience")
         options = FitOptions(
             data=args.data, runs_dir=args.runs_dir, holdout=args.holdout, seed=args.seed,
             holdout_seed=args.holdout_seed, epochs=args.epochs,
@@ -150,20 +176,16 @@ def _dispatch(args) -> int:
         fit(get_preset(args.preset), options, resume=args.resume)
         return 0
     if args.command == "evaluate":
-        import keras
-
         from train.data import resolve_root
         from train.evaluate import Ensemble, evaluate_model
+        from train.models import load_keras_file
 
-        root = resolve_root(args.data)
-        for path in args.model:
-            if not path.is_file():
-                raise FileNotFoundError(f"model not found: {path}")
         if len(args.model) > 1 and not args.out:
             raise ValueError("an ensemble's metrics need a folder of their own: give -o DIR")
-        models = [keras.models.load_model(path) for path in args.model]
+        root = resolve_root(args.data)
+        models = [load_keras_file(path) for path in args.model]
         model = models[0] if len(models) == 1 else Ensemble(models)
-        evaluate_model(model, root, args.out or args.model[0].parent, cache_dir=args.cache_dir,
+        evaluate_model(model, root, args.out or default_evaluation_dir(args.model[0]), cache_dir=args.cache_dir,
                        flip_tta=not args.no_flip, extra={"model_file": [str(p) for p in args.model]
                                                          if len(args.model) > 1 else str(args.model[0])})
         return 0

@@ -5,6 +5,8 @@ best.keras (lowest holdout val_loss), last.keras + last.optimizer.npz (every epo
 training metrics.json + PNG plots. `--resume RUN` continues from last.keras at the saved epoch with
 the optimizer (and so the LR schedule, a function of its step count) exactly as it was; a run stopped
 before its first epoch (say, in a long teacher pass) starts again from epoch 0 with its recorded settings.
+The remaining epochs' shuffling and augmentation are drawn from the seed and the epoch they resume at, so a
+resumed run is as reproducible as any other but not bit-identical to the same run left uninterrupted.
 
 The .keras files hold the network only. The optimizer's variables (step count, momenta) go to a file
 beside last.keras: a .keras file with them is twice the model, and checkpoints are meant to be small
@@ -20,6 +22,7 @@ import logging
 import math
 import os
 import platform
+import shutil
 import signal
 import threading
 import time
@@ -32,7 +35,15 @@ from pathlib import Path
 import numpy as np
 
 from train.allocator import allocator_hint, preloaded_allocator
-from train.data import Split, leaked_mask, load_split, recorded_holdout, resolve_root, stratified_holdout
+from train.data import (
+    Split,
+    leaked_mask,
+    list_split,
+    load_split,
+    recorded_holdout,
+    resolve_root,
+    stratified_holdout,
+)
 from train.presets import Preset
 
 log = logging.getLogger(__name__)
@@ -456,8 +467,26 @@ def prepare_data(options: FitOptions, preset: Preset):
     return root, train.subset(~holdout_mask), train.subset(holdout_mask)
 
 
+# What a new run's folder holds before anything worth keeping is in it.
+UNSTARTED_RUN_FILES = {".lock", "config.json"}
+
+
 def fit(preset: Preset, options: FitOptions, resume: Path | None = None) -> Path:
-    """Train (or resume) a run; returns the run folder."""
+    """Train (or resume) a run; returns the run folder. A new run that fails or is stopped before it has
+    anything worth keeping (a finished epoch, a teacher pass's pieces) leaves no folder behind, so the same
+    command can simply be run again once the cause is fixed."""
+    created: list[Path] = []
+    try:
+        return _fit(preset, options, resume, created)
+    except BaseException:
+        for run_dir in created:
+            if {entry.name for entry in run_dir.iterdir()} <= UNSTARTED_RUN_FILES:
+                shutil.rmtree(run_dir)
+                log.info("removed %s: nothing had been done in it", run_dir)
+        raise
+
+
+def _fit(preset: Preset, options: FitOptions, resume: Path | None, created: list[Path]) -> Path:
     if resume:
         check_resumable(resume)
     if options.strategy == "mirrored":
@@ -496,23 +525,27 @@ def fit(preset: Preset, options: FitOptions, resume: Path | None = None) -> Path
         if dropped := trim_history(run_dir / "history.csv", state["epoch"]):
             log.info("dropped %d history row(s) after epoch %d, the last one state.json records", dropped,
                      state["epoch"])
-        if options.epochs and options.epochs != preset.epochs:
+        replanned = bool(options.epochs and options.epochs != preset.epochs)
+        if replanned:
             # A deliberate change of plan (e.g. the session is shorter than hoped): the schedule is
-            # rebuilt below for the new length and the change is recorded in config.json.
+            # rebuilt below for the new length, and the change is recorded in config.json once the data
+            # has loaded, so a resume that fails changes nothing.
             from dataclasses import replace
 
+            if options.epochs < state["epoch"]:
+                raise ValueError(f"--epochs {options.epochs}: {run_dir} has finished {state['epoch']} epochs "
+                                 "already; give at least that many")
             config.setdefault("schedule_changes", []).append(
                 {"at_epoch": state["epoch"], "from_epochs": preset.epochs, "to_epochs": options.epochs}
             )
             preset = replace(preset, epochs=options.epochs)
             config["preset"] = preset.to_dict()
-            _atomic_json(run_dir / "config.json", config)
     else:
         from dataclasses import replace
 
         if options.epochs:
             preset = replace(preset, epochs=options.epochs)
-        if options.patience:
+        if options.patience is not None:
             preset = replace(preset, patience=options.patience)
         stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
         run_dir = options.runs_dir / (options.run_name or f"{stamp}-{preset.name}")
@@ -529,11 +562,13 @@ def fit(preset: Preset, options: FitOptions, resume: Path | None = None) -> Path
         if preset.teacher_views and not teachers:
             raise ValueError(f"preset {preset.name} trains on views labelled by teachers: give --teachers RUN …")
         run_dir.mkdir(parents=True)
+        created.append(run_dir)
         lock = _lock_run(run_dir)  # noqa: F841 - held until the process exits
         state = _fresh_state()
         continuing = False
     keras.utils.set_random_seed(options.seed)
     root, train, holdout = prepare_data(options, preset)
+    list_split(root, "validation")  # its layout, now rather than at the evaluation after the last epoch
     n_classes = int(train.labels.max()) + 1
     weights = balanced_class_weights(train.labels, 7) if preset.class_weight else None
     teacher_fingerprint = ""
@@ -544,6 +579,8 @@ def fit(preset: Preset, options: FitOptions, resume: Path | None = None) -> Path
         if resume and teacher_fingerprint != config.get("teacher_fingerprint"):
             raise ValueError(f"the teachers of {run_dir} ({', '.join(map(str, teachers))}) are not the files this "
                              "run started with; distilling from changed teachers mid-run is not the recipe recorded")
+    if resume and replanned:
+        _atomic_json(run_dir / "config.json", config)
     if not resume:
         _atomic_json(
             run_dir / "config.json",

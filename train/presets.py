@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field, replace
 
-from train.augment import AugmentConfig
+from train.augment_config import AugmentConfig
 
 
 @dataclass(frozen=True)

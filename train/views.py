@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 if TYPE_CHECKING:
-    from train.augment import AugmentConfig
+    from train.augment_config import AugmentConfig
 
 VIEWS_FILE = "teacher_views.npz"
 _BATCH = 1024

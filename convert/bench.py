@@ -26,6 +26,9 @@ def bench(model_path: Path, runs: int = 1000, threads: int = 1, peer: bool = Fal
     """Per-face latency over all the test-time views (None: as the model file recommends)."""
     from edge.classify import Classifier, ClassifierOptions
 
+    if runs < 1 or threads < 1:
+        raise ValueError(f"bench needs at least 1 run and 1 thread, got runs={runs}, threads={threads}")
+
     clf = Classifier(ClassifierOptions(model=model_path, threads=threads, flip_average=flip, zoom_views=zooms))
     rng = np.random.default_rng(0)
     crop = rng.integers(0, 256, (clf.input_size, clf.input_size), dtype=np.uint8)

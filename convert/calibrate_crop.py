@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import os
 import sys
 from dataclasses import asdict, dataclass
@@ -28,7 +29,9 @@ import numpy as np
 from edge.crop import resolve_crop
 from edge.detect import DETECTORS, DetectorError, make_detector
 from edge.labels import EMOTIONS
-from edge.modelfile import CropSpec
+from edge.modelfile import CropSpec, ModelFileError
+
+log = logging.getLogger(__name__)
 
 HELP = "fit the detector box → model crop transform on composed FER faces (writes crop_calibration.json)"
 REPO = Path(__file__).resolve().parents[1]
@@ -53,15 +56,17 @@ def backgrounds() -> list[np.ndarray]:
     return out
 
 
+def validation_files(root: Path) -> list[tuple[Path, int]]:
+    """(path, label) of every validation image, listed as training lists them (train.data.list_split: every
+    class folder present, any image suffix in any case); DatasetError, one line, for a broken layout."""
+    from train.data import list_split
+
+    return list_split(root, "validation")
+
+
 def validation_faces(root: Path, count: int, seed: int = 0) -> list[tuple[Path, int]]:
     """`count` validation images drawn at random (fixed seed) from all classes: (path, label)."""
-    items = [
-        (p, label)
-        for label, emotion in enumerate(EMOTIONS)
-        for p in sorted((root / "validation" / emotion).glob("*.jpg"))
-    ]
-    if not items:
-        raise FileNotFoundError(f"no validation images under {root / 'validation'}")
+    items = validation_files(root)
     rng = np.random.default_rng(seed)
     picked = rng.choice(len(items), size=min(count, len(items)), replace=False)
     return [items[i] for i in picked]
@@ -109,15 +114,22 @@ def compose(face: np.ndarray, background: np.ndarray, rng: np.random.Generator, 
 
 
 def scenes(root: Path, count: int, seed: int = 0):
-    """(scene, label, original 48×48 face) for `count` validation faces."""
+    """(scene, label, original 48×48 face) for `count` validation faces; unreadable images are left out and
+    counted in one warning at the end."""
     rng = np.random.default_rng(seed + 1)
     bgs = backgrounds()
-    for path, label in validation_faces(root, count, seed):
+    picked = validation_faces(root, count, seed)
+    unreadable = []
+    for path, label in picked:
         face = cv2.imread(str(path), cv2.IMREAD_GRAYSCALE)
         if face is None:
+            unreadable.append(path)
             continue
         face = cv2.resize(face, (48, 48)) if face.shape != (48, 48) else face
         yield compose(face, bgs[int(rng.integers(len(bgs)))], rng), label, face
+    if unreadable:
+        log.warning("skipped %d unreadable image(s) of %d picked from %s (first: %s)", len(unreadable), len(picked),
+                    root / "validation", unreadable[0])
 
 
 def _hit(box, crop) -> bool:
@@ -234,13 +246,17 @@ def build_demo(root: Path, out_dir: Path, seconds_per_face: float = 2.0, fps: in
     used = []
     empty = compose(np.zeros((48, 48), np.uint8), background, np.random.default_rng(0), side=1, centre=(-10, -10))
     detector = make_detector("auto")
+    listed = validation_files(root)
     for k, emotion in enumerate(order):
         start = np.array([FRAME[0] / 2 + rng.uniform(-60, 60), FRAME[1] / 2 + rng.uniform(-30, 30)])
         step = rng.uniform(-2, 2, size=2)
         # The first validation face (sorted order) that the default detector finds in every frame
         # of its shot: the demo should show the pipeline working, not the detector's misses.
-        for face_path in sorted((root / "validation" / emotion).glob("*.jpg"))[:20]:
+        label = EMOTIONS.index(emotion)
+        for face_path in [p for p, k in listed if k == label][:20]:
             face = cv2.imread(str(face_path), cv2.IMREAD_GRAYSCALE)
+            if face is None:
+                continue
             shot = [
                 compose(face, background, np.random.default_rng(100 + k), side=int(200 + 12 * np.sin(i / 4)),
                         centre=tuple(start + i * step))
@@ -286,23 +302,17 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def main(args: argparse.Namespace) -> int:
+    """Raises DatasetError / ModelFileError (bad input: emotions-convert prints them as one line, exit 2)."""
     root = args.data or default_data()
-    if not (root / "validation").is_dir():
-        print(f"calibrate-crop: error: no validation/ folder under {root} (use --data)", file=sys.stderr)
-        return 2
+    validation_files(root)  # the layout the fit relies on (all seven classes), checked before anything slow
     try:
         if args.demo_out:
             print(build_demo(root, args.demo_out))
             return 0
         if args.evaluate:
             from edge.classify import Classifier, ClassifierOptions
-            from edge.modelfile import ModelFileError
 
-            try:
-                classifier = Classifier(ClassifierOptions(model=args.evaluate))
-            except ModelFileError as err:
-                print(f"calibrate-crop: error: {err}", file=sys.stderr)
-                return 2
+            classifier = Classifier(ClassifierOptions(model=args.evaluate))
             det = "auto" if args.detector == "all" else args.detector
             print(json.dumps(evaluate_pipeline(classifier, root, args.count, det)))
             return 0
@@ -323,6 +333,12 @@ def main(args: argparse.Namespace) -> int:
 
 
 if __name__ == "__main__":
+    from train.data import DatasetError
+
     _parser = argparse.ArgumentParser(prog="calibrate-crop", description=HELP)
     add_arguments(_parser)
-    sys.exit(main(_parser.parse_args()))
+    try:
+        sys.exit(main(_parser.parse_args()))
+    except (DatasetError, ModelFileError) as _err:
+        print(f"calibrate-crop: error: {_err}", file=sys.stderr)
+        sys.exit(2)

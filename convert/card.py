@@ -62,11 +62,34 @@ def _training_lines(facts: dict) -> list[str]:
     return lines
 
 
-def write_card(out_model: Path, info: dict) -> tuple[Path, Path]:
-    """info: spec, verify result, bench result, training facts. Writes <model>.md and <model>.json."""
+def input_line(spec: dict) -> str:
+    """What the file takes in: int8 files take pixel − 128 (input scale 1, zero-point −128, convert/quantize.py);
+    float16, dynamic-range and float32 files keep a float32 input tensor and take the pixels as they are."""
+    size = f"{spec['input_size']}×{spec['input_size']}"
+    if spec["quantization"] == "int8":
+        return (f"- Input: {size} grayscale, raw pixels 0–255 (the network rescales inside; int8 input = "
+                "pixel − 128).")
+    return f"- Input: {size} grayscale, raw pixels 0–255 as float32 (the network rescales inside)."
+
+
+def accuracy_heading(spec: dict, validation_images: int) -> str:
+    return f"## Accuracy (this file, {spec['quantization']}, on the {validation_images:,} FER2013 validation images)"
+
+
+def write_card(out_model: Path, info: dict, shown_as: Path | None = None) -> tuple[Path, Path]:
+    """info: spec, verify result, bench result, training facts. Writes <model>.md and <model>.json beside
+    OUT_MODEL; the card names the file SHOWN_AS (default OUT_MODEL: where it is when written elsewhere first)."""
     md_path, json_path = out_model.with_suffix(".md"), out_model.with_suffix(".json")
     json_path.write_text(json.dumps(info, indent=2, default=str))
+    md_path.write_text(card_markdown(shown_as or out_model, info))
+    return md_path, json_path
+
+
+def card_markdown(out_model: Path, info: dict) -> str:
+    """The model card of OUT_MODEL (see write_card's `info`)."""
     v = info["verify"]["tflite"]
+    mode = info["spec"]["quantization"]
+    heading = accuracy_heading(info["spec"], v["validation"]["n"])
     lines = [
         f"# Model card: {info['spec']['name']} {info['spec']['version']}",
         "",
@@ -79,7 +102,7 @@ def write_card(out_model: Path, info: dict) -> tuple[Path, Path]:
         *_training_lines(info["training"]),
         *_adjustment_lines(info["training"].get("adjustment")),
         "",
-        "## Accuracy (this file, int8, on the 7,178 FER2013 validation images)",
+        heading,
         "",
         "| split | images | accuracy | macro-F1 |",
         "|---|---:|---:|---:|",
@@ -95,12 +118,12 @@ def write_card(out_model: Path, info: dict) -> tuple[Path, Path]:
     lines += ["", f"![confusion matrix]({out_model.stem}-confusion.png)", ""]
     if "keras" in info["verify"]:
         k = info["verify"]["keras"]["validation"]["accuracy"]
-        lines.append(f"Float Keras model: {_pct(k)}; int8 difference {-info['verify']['accuracy_drop_points']:+.2f} "
-                     "points.")
+        lines.append(f"Float Keras model: {_pct(k)}; {mode} difference "
+                     f"{-info['verify']['accuracy_drop_points']:+.2f} points.")
     if "other_mode" in info:
         views = TestTimeViews.from_extra(info["spec"].get("extra", {}))
         other = info["other_mode"]
-        at = lines.index("## Accuracy (this file, int8, on the 7,178 FER2013 validation images)") + 1
+        at = lines.index(heading) + 1
         lines.insert(at, f"\nTest-time views (recorded in the file): {views.describe()}." + (
             " Each face's answers are averaged over them: `emotions classify` does this for every image; on a live "
             "stream the exhibit classifies each frame on the next view in turn and its smoothing averages them, "
@@ -118,8 +141,7 @@ def write_card(out_model: Path, info: dict) -> tuple[Path, Path]:
         "- A Raspberry Pi 4 core is roughly 4–7× slower than this workstation core.",
         "",
         "## Inputs and outputs (carried inside the file's metadata)",
-        f"- Input: {info['spec']['input_size']}×{info['spec']['input_size']} grayscale, raw pixels 0–255 "
-        "(the network rescales inside; int8 input = pixel − 128).",
+        input_line(info["spec"]),
         f"- Output: probabilities for {', '.join(EMOTIONS)}.",
         f"- Face crop: square of side {info['spec']['crop']['scale']:.3f} × max(box w, h), centre shifted by "
         f"({info['spec']['crop']['dx']:+.3f} w, {info['spec']['crop']['dy']:+.3f} h), fitted for detector "
@@ -137,8 +159,7 @@ def write_card(out_model: Path, info: dict) -> tuple[Path, Path]:
         f"Reproduce: `{info.get('command', '')}`",
         "",
     ]
-    md_path.write_text("\n".join(lines))
-    return md_path, json_path
+    return "\n".join(lines)
 
 
 def _uneven_shares(members: list[dict]) -> bool:

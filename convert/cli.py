@@ -32,16 +32,22 @@ def build_parser() -> argparse.ArgumentParser:
     conv.add_argument("--quantize", choices=["int8", "float16", "dynamic", "float32"], default="int8")
     conv.add_argument("--calibration", type=int, default=700, help="stratified training faces for int8 "
                       "calibration (default 700, at least 500 recommended)")
-    conv.add_argument("--crop", type=Path, help="crop calibration JSON (default assets/models/crop_calibration.json)")
+    conv.add_argument("--crop", type=Path, help="crop calibration JSON (default assets/models/crop_calibration.json, "
+                      "or the identity crop when that is absent; a file named here must exist and parse)")
     conv.add_argument("--name", default="emotion")
     conv.add_argument("--version", default="1")
-    conv.add_argument("--flip-average", action="store_true", help="record in the model file that the exhibit "
-                      "averages each face with its mirror image (verified and benchmarked that way)")
-    conv.add_argument("--zoom-views", type=float, nargs="+", default=[], metavar="Z",
+    conv.add_argument("--flip-average", action=argparse.BooleanOptionalAction, default=None,
+                      help="record in the model file that the exhibit averages each face with its mirror image "
+                      "(verified and benchmarked that way; default: as the run's adjust.json records for an "
+                      "adjusted.keras, else no)")
+    conv.add_argument("--zoom-views", type=float, nargs="*", default=None, metavar="Z",
                       help="record in the model file that the exhibit also averages the face zoomed by these "
-                      "factors (mirrored too with --flip-average), e.g. 1.1 (verified and benchmarked that way)")
+                      "factors (mirrored too with --flip-average), e.g. 1.1; none = no zoomed views (default: as "
+                      "the run's adjust.json records for an adjusted.keras, else none)")
     conv.add_argument("--no-verify", action="store_true", help="skip verification, benchmark and card")
-    conv.add_argument("--allow-drop", action="store_true", help="exit 0 even if int8 lost more than 1 point")
+    conv.add_argument("--allow-drop", action="store_true", help="write the file and exit 0 even if it lost more "
+                      "than 1 point against the Keras model (without it such a file is left in a folder beside OUT, "
+                      "e.g. emotion.rejected/ for emotion.tflite, and OUT is not touched)")
     _data(conv)
 
     ver = sub.add_parser("verify", help="accuracy, macro-F1 and per-class recall of a .tflite on validation")
@@ -56,8 +62,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     ben = sub.add_parser("bench", help="single-face latency (1 thread), size and peak RSS")
     ben.add_argument("model", type=Path)
-    ben.add_argument("--runs", type=int, default=1000)
-    ben.add_argument("--threads", type=int, default=1)
+    ben.add_argument("--runs", type=int, default=1000, help="timed single-face predictions, after 50 untimed "
+                     "ones (default: %(default)s)")
+    ben.add_argument("--threads", type=int, default=1, help="interpreter threads (default: %(default)s)")
     ben.add_argument("--flip", action=argparse.BooleanOptionalAction, default=None,
                      help="horizontal-flip averaging (default: as the model file recommends)")
     _zoom_views(ben)
@@ -109,37 +116,42 @@ def main(argv: list[str] | None = None) -> int:
 
 def _dispatch(args) -> int:
     if args.command == "convert":
-        from convert.convert import convert_model
+        from convert.convert import choose_views, convert_model
         from edge.views import TestTimeViews
         from train.data import resolve_root
 
-        try:
-            views = TestTimeViews(args.flip_average, tuple(args.zoom_views))
+        try:  # a bad factor is the flag's error, before adjust.json is compared with it
+            TestTimeViews(False, _zooms(args) or ())
         except ValueError as err:
             raise ValueError(f"--zoom-views: {err}") from None
-
+        views = choose_views(args.model, args.flip_average, _zooms(args))
         info = convert_model(
             args.model, resolve_root(args.data), args.out, mode=args.quantize, calibration_count=args.calibration,
             crop_file=args.crop, name=args.name, version=args.version, cache_dir=args.cache_dir,
-            views=views, verify_model=not args.no_verify,
+            views=views, verify_model=not args.no_verify, allow_drop=args.allow_drop,
         )
-        if not args.no_verify and not info["accuracy_ok"] and not args.allow_drop:
-            print(f"emotions-convert: error: {args.out} lost {info['verify']['accuracy_drop_points']:.2f} points "
-                  "against the Keras model (limit 1.0)", file=sys.stderr)
+        if "rejected" in info:
+            print(f"emotions-convert: error: {rejection(args.out, args.quantize, info)}", file=sys.stderr)
             return 1
+        if not info.get("accuracy_ok", True):
+            logging.warning("%s lost %.2f points against the Keras model; written anyway (--allow-drop)", args.out,
+                            info["verify"]["accuracy_drop_points"])
         return 0
     if args.command == "verify":
         from convert.verify import verify
+        from edge.modelfile import read_spec
         from train.data import resolve_root
 
         if not args.model.exists():
             raise FileNotFoundError(f"model not found: {args.model}")
+        read_spec(args.model)  # a damaged file or one without metadata is told before the dataset is looked for
         _, ok = verify(args.model, resolve_root(args.data), args.keras, args.cache_dir, flip=args.flip,
                        zooms=_zooms(args), peer=args.peer, out=args.json)
         return 0 if ok else 1
     if args.command == "bench":
         from convert.bench import bench
 
+        at_least_one(runs=args.runs, threads=args.threads)
         result = bench(args.model, runs=args.runs, threads=args.threads, peer=args.peer, flip=args.flip,
                        zooms=_zooms(args))
         if args.json:
@@ -154,6 +166,21 @@ def _dispatch(args) -> int:
             return 2
         return int(args._calibrate(args) or 0)
     raise AssertionError(args.command)
+
+
+def at_least_one(**flags: int) -> None:
+    """ValueError naming the first flag below 1 (0 timed runs has no median; 0 threads is not a thread count)."""
+    for name, value in flags.items():
+        if value < 1:
+            raise ValueError(f"--{name} must be at least 1, got {value}")
+
+
+def rejection(out: Path, mode: str, info: dict) -> str:
+    """The one line saying a converted file failed verification, that OUT was left alone and where it went."""
+    kept = f"{out} left as it was" if out.exists() else f"nothing written to {out}"
+    return (f"{mode} lost {info['verify']['accuracy_drop_points']:.2f} points against the Keras model (limit 1.0): "
+            f"{kept}; the rejected file and its card are in {Path(info['rejected']).parent} "
+            "(--allow-drop writes it anyway)")
 
 
 if __name__ == "__main__":

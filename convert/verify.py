@@ -16,14 +16,20 @@ MAX_DROP_POINTS = 1.0
 def verify(model_path: Path, root: Path, keras_path: Path | None = None, cache_dir=None, flip: bool | None = None,
            peer: bool = False, out: Path | None = None, zooms: tuple[float, ...] | None = None) -> tuple[dict, bool]:
     """Metrics of the .tflite (and the Keras model / the fer peer) on the test-time views `flip` and `zooms`
-    (None: as the model file recommends, as the exhibit runs it); ok=False when int8 lost > 1 pt."""
+    (None: as the model file recommends, as the exhibit runs it); ok=False when the .tflite lost > 1 pt."""
+    from edge.classify import Classifier, ClassifierOptions
+
+    # Both models are read before the dataset (seconds): a damaged file or a wrong path fails at once.
+    # The classifier resolves the views (the file's, unless flip or zooms say otherwise); Keras gets the same ones.
+    classifier = Classifier(ClassifierOptions(model=model_path, threads=2, flip_average=flip, zoom_views=zooms))
+    keras_model = None
+    if keras_path:
+        from train.models import load_keras_file
+
+        keras_model = load_keras_file(keras_path, compile=False)
     from train.fit import validation_arrays
 
     val, private, leaked = validation_arrays(root, cache_dir)
-    from edge.classify import Classifier, ClassifierOptions
-
-    # The classifier resolves the views (the file's, unless flip or zooms say otherwise); Keras gets the same ones.
-    classifier = Classifier(ClassifierOptions(model=model_path, threads=2, flip_average=flip, zoom_views=zooms))
     views = classifier.views
     result: dict = {"model": str(model_path), "flip_average": views.mirror, "zoom_views": list(views.zooms),
                     "views": views.describe()}
@@ -31,12 +37,9 @@ def verify(model_path: Path, root: Path, keras_path: Path | None = None, cache_d
     log.info("test-time views: %s", views.describe())
     log.info("tflite: %s", headline(result["tflite"]))
     ok = True
-    if keras_path:
-        import keras
-
+    if keras_model is not None:
         from train.evaluate import predict
 
-        keras_model = keras.models.load_model(keras_path)
         result["keras"] = evaluation_report(val.labels, predict(keras_model, val.images, views.mirror, views.zooms),
                                             private, leaked)
         drop = (result["keras"]["validation"]["accuracy"] - result["tflite"]["validation"]["accuracy"]) * 100

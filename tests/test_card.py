@@ -87,3 +87,19 @@ def test_the_recipe_hours_count_the_run_the_offsets_came_from_once(tmp_path):
     _run(tmp_path / "student", "student48", 25837, 2872, epochs=480)  # the shipped merge's own student
     hours = training_facts(merged / "adjusted.keras")["recipe_hours"]
     assert abs(hours - (240 + 480 + 480) * 36 / 3600) < 1e-9  # wide once, though both merges have it
+
+
+def test_the_card_names_the_files_own_mode_and_the_input_it_takes():
+    """Only int8 files take pixel − 128; float16, dynamic and float32 files keep a float32 input tensor (the real
+    float16 file is checked in test_convert.py)."""
+    from convert.card import accuracy_heading, input_line
+
+    int8 = {"input_size": 48, "quantization": "int8"}
+    assert input_line(int8) == ("- Input: 48×48 grayscale, raw pixels 0–255 (the network rescales inside; int8 "
+                                "input = pixel − 128).")
+    assert accuracy_heading(int8, 7178) == "## Accuracy (this file, int8, on the 7,178 FER2013 validation images)"
+    for mode in ("float16", "dynamic", "float32"):
+        spec = {"input_size": 48, "quantization": mode}
+        assert input_line(spec) == ("- Input: 48×48 grayscale, raw pixels 0–255 as float32 (the network rescales "
+                                    "inside).")
+        assert accuracy_heading(spec, 700) == f"## Accuracy (this file, {mode}, on the 700 FER2013 validation images)"

@@ -55,6 +55,10 @@ def converted(trained, tmp_path_factory):
 
 def test_end_to_end_conversion_writes_model_card_and_metadata(converted):
     out, info = converted
+    # the staging folder is gone: only the model and its side files are left
+    assert sorted(p.name for p in out.parent.iterdir()) == ["tiny-confusion.png", "tiny.json", "tiny.md", "tiny.tflite"]
+    assert f"`emotions-convert bench {out}`" in out.with_suffix(".md").read_text()
+    assert info["verify"]["model"] == info["bench"]["model"] == str(out)  # not the staging path
     spec = read_spec(out)
     assert spec.name == "tiny" and spec.version == "7" and spec.quantization == "int8"
     assert spec.input_size == 48 and spec.channels == 1
@@ -110,6 +114,171 @@ def test_verify_fails_when_int8_loses_more_than_a_point(trained, converted, tmp_
     assert good.returncode == 0, good.stderr
     assert "(ok)" in good.stderr
     assert bad.returncode == 1 and "lost" in (bad.stdout + bad.stderr)
+
+
+def _cli(argv: list, capsys) -> tuple[int, list[str]]:
+    """emotions-convert in this process (TensorFlow is loaded already): exit code and its stderr lines."""
+    from convert.cli import main
+
+    code = main([str(a) for a in argv])
+    return code, capsys.readouterr().err.strip().splitlines()
+
+
+def _snapshot(folder: Path) -> dict[str, bytes]:
+    return {p.name: p.read_bytes() for p in sorted(folder.iterdir()) if p.is_file()}
+
+
+@pytest.fixture(scope="module")
+def lossy(trained, tmp_path_factory) -> dict:
+    """A .keras model whose int8 file clearly loses accuracy, and a dataset to show it on. The model is the trained
+    net with its answers sent through +1000 and back: exact in float, but int8 must spread one scale over 0…1001
+    there, so the differences between classes round away. The validation faces are filed under the float net's
+    own answers, so float is right on (nearly) all of them however little the tiny net learned."""
+    import shutil
+
+    import keras
+
+    from edge.labels import EMOTIONS
+    from train.data import list_split, load_split
+    from train.evaluate import predict
+
+    x = keras.layers.Dense(7, activation="relu", kernel_initializer="identity",
+                           bias_initializer=keras.initializers.Constant(1000.0))(trained["model"].output)
+    x = keras.layers.Dense(7, kernel_initializer="identity", bias_initializer=keras.initializers.Constant(-1000.0))(x)
+    folder = tmp_path_factory.mktemp("lossy")
+    model = keras.Model(trained["model"].input, x)
+    model.save(folder / "best.keras")
+    data = folder / "data"
+    shutil.copytree(trained["root"] / "train", data / "train")
+    files = list_split(trained["root"], "validation")
+    val = load_split(trained["root"], "validation", cache_dir=trained["cache"])
+    assert val.skipped == 0  # so files and answers line up
+    for (path, _), answer in zip(files, predict(model, val.images).argmax(1), strict=True):
+        (data / "validation" / EMOTIONS[answer]).mkdir(parents=True, exist_ok=True)
+        shutil.copy2(path, data / "validation" / EMOTIONS[answer] / path.name)
+    for emotion in EMOTIONS:  # a class the net never answers still needs its folder, with a face in it
+        if not (data / "validation" / emotion).is_dir():
+            source = next(path for path, label in files if EMOTIONS[label] == emotion)
+            (data / "validation" / emotion).mkdir()
+            shutil.copy2(source, data / "validation" / emotion / source.name)
+    return {"keras": folder / "best.keras", "data": data}
+
+
+def test_a_conversion_that_loses_accuracy_leaves_the_previous_file_and_its_card_untouched(
+        trained, converted, lossy, tmp_path, capsys):
+    ship = tmp_path / "ship"
+    ship.mkdir()
+    for source in side_files_of(converted[0]):  # a previous conversion's file and card, as shipped
+        (ship / source.name).write_bytes(source.read_bytes())
+    before = _snapshot(ship)
+    out = ship / "tiny.tflite"
+    args = [lossy["keras"], "-o", out, "--data", lossy["data"], "--cache-dir", trained["cache"], "--calibration", 140]
+
+    code, err = _cli(args, capsys)
+
+    assert code == 1 and len(err) == 1 and err[0].startswith("emotions-convert: error: int8 lost "), err
+    assert f"{out} left as it was" in err[0] and f"are in {ship / 'tiny.rejected'}" in err[0]
+    assert _snapshot(ship) == before  # the shipped file and its card, byte for byte
+    assert sorted(p.name for p in ship.iterdir()) == sorted([*before, "tiny.rejected"])  # no staging left behind
+    rejected = ship / "tiny.rejected"
+    assert sorted(p.name for p in rejected.iterdir()) == sorted(before)
+    assert read_spec(rejected / "tiny.tflite").weights_sha256 != read_spec(out).weights_sha256
+    card = (rejected / "tiny.md").read_text()
+    assert "int8 difference -" in card and f"emotions-convert bench {rejected / 'tiny.tflite'}" in card
+
+    code, err = _cli([*args, "--allow-drop"], capsys)  # accepted knowingly: written in place
+    assert code == 0 and err == []
+    assert read_spec(out).weights_sha256 == read_spec(rejected / "tiny.tflite").weights_sha256
+    assert _snapshot(ship).keys() == before.keys() and _snapshot(ship)["tiny.md"] != before["tiny.md"]
+
+
+def side_files_of(model: Path) -> list[Path]:
+    return [model, model.with_suffix(".md"), model.with_suffix(".json"), model.with_name(f"{model.stem}-confusion.png")]
+
+
+def test_a_dataset_missing_a_class_is_refused_before_converting_and_the_output_is_kept(trained, converted, tmp_path,
+                                                                                       capsys, caplog):
+    import shutil
+
+    data = tmp_path / "data"
+    shutil.copytree(trained["root"], data)
+    shutil.rmtree(data / "validation" / "sad")
+    out = tmp_path / "ship" / "tiny.tflite"
+    out.parent.mkdir()
+    out.write_bytes(converted[0].read_bytes())
+
+    with caplog.at_level("INFO"):
+        code, err = _cli([trained["keras"], "-o", out, "--data", data, "--cache-dir", trained["cache"]], capsys)
+
+    assert code == 2 and err == [f"emotions-convert: error: missing class folder: {data / 'validation' / 'sad'}"]
+    assert out.read_bytes() == converted[0].read_bytes() and [p.name for p in out.parent.iterdir()] == ["tiny.tflite"]
+    assert not any("calibrating" in r.getMessage() for r in caplog.records)  # refused before any conversion
+
+
+def _adjusted_run(trained, folder: Path, flip: bool, zooms: list[float]) -> Path:
+    """A run folder as `emotions-train adjust` leaves it: adjusted.keras and the adjust.json keys it writes."""
+    import shutil
+
+    from edge.labels import EMOTIONS
+
+    folder.mkdir()
+    shutil.copy(trained["keras"], folder / "adjusted.keras")
+    (folder / "adjust.json").write_text(json.dumps({
+        "mode": "bagged", "objective": "targets", "flip_tta": flip, "zoom_views": zooms,
+        "offsets": dict.fromkeys(EMOTIONS, 0.0)}))
+    return folder / "adjusted.keras"
+
+
+def test_an_adjusted_model_is_converted_for_the_views_its_offsets_were_fitted_for(trained, tmp_path, capsys):
+    from edge.views import TestTimeViews
+
+    model = _adjusted_run(trained, tmp_path / "m12", flip=True, zooms=[1.1])
+    out = tmp_path / "x.tflite"
+    args = [model, "-o", out, "--data", trained["root"], "--cache-dir", trained["cache"], "--no-verify",
+            "--calibration", 70]
+
+    assert _cli(args, capsys) == (0, [])
+    assert TestTimeViews.from_extra(read_spec(out).extra) == TestTimeViews(mirror=True, zooms=(1.1,))
+
+    written = out.read_bytes()
+    code, err = _cli([*args, "--zoom-views", "1.2"], capsys)
+    assert code == 2 and len(err) == 1, err
+    assert str(tmp_path / "m12" / "adjust.json") in err[0]
+    assert "(plain + mirror + zoom 1.1 (each zoom mirrored too), 4 passes per face)" in err[0]
+    assert "ask for plain + mirror + zoom 1.2" in err[0]
+    assert out.read_bytes() == written
+
+
+def test_a_float16_file_takes_float32_pixels_and_its_card_and_log_say_float16(trained, tmp_path, caplog):
+    from convert.convert import convert_model
+    from edge.classify import Classifier
+
+    out = tmp_path / "f16.tflite"
+    with caplog.at_level("INFO"):
+        convert_model(trained["keras"], trained["root"], out, mode="float16", cache_dir=trained["cache"],
+                      bench_runs=50)
+
+    assert Classifier(model=out)._input["dtype"] == np.float32  # what the card must describe
+    assert read_spec(out).quantization == "float16"
+    messages = [r.getMessage() for r in caplog.records]
+    assert not any("calibrating" in m for m in messages) and any("converting to float16" in m for m in messages)
+    card = out.with_suffix(".md").read_text()
+    assert "## Accuracy (this file, float16, on the 700 FER2013 validation images)" in card
+    assert "; float16 difference " in card and "int8 difference" not in card and "int8 input" not in card
+    assert "- Input: 48×48 grayscale, raw pixels 0–255 as float32 (the network rescales inside)." in card
+
+
+def test_verify_reads_both_models_before_the_dataset(converted, trained, tmp_path, capsys, caplog):
+    truncated = tmp_path / "truncated.tflite"
+    truncated.write_bytes(converted[0].read_bytes()[:5000])
+    base = ["verify", "--data", trained["root"], "--cache-dir", trained["cache"]]
+    with caplog.at_level("INFO"):
+        code, err = _cli([*base, truncated], capsys)
+        assert code == 2 and len(err) == 1 and "not a valid TFLite model" in err[0] and str(truncated) in err[0]
+        code, err = _cli([*base, converted[0], "--keras", trained["keras"].parent], capsys)
+        assert code == 2 and err == [f"emotions-convert: error: {trained['keras'].parent} is a folder, not a .keras "
+                                     f"model file: give {trained['keras']}"]
+    assert not any("images" in r.getMessage() for r in caplog.records)  # the dataset was never loaded
 
 
 def test_metadata_round_trip_and_reembedding_is_idempotent(converted, tmp_path):

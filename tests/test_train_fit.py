@@ -955,3 +955,26 @@ def test_a_teacher_pass_stopped_midway_resumes_from_its_partial_file(tiny_run, t
         again = teacher_targets(other, [teacher], views[::-1].copy(), labels, "1" * 16, "teacher_views.npz")
     assert "for other teachers or images: not used" in caplog.text and calls == [16, 16, 8]
     assert again.shape == (2, 20, 7) and again[0].max() > 0
+
+
+def test_presets_and_help_answer_without_importing_tensorflow(tmp_path):
+    code = ("import sys; from train.cli import main; main(['presets']); "
+            "assert 'tensorflow' not in sys.modules, 'presets imported TensorFlow'")
+    proc = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True, timeout=120,
+                          env={**os.environ, "PYTHONPATH": str(REPO)})
+    assert proc.returncode == 0, proc.stderr
+    names = [line.split()[0] for line in proc.stdout.splitlines()]
+    assert {"res48", "student48-views-xxlong", "tiny"} <= set(names) and "oneDNN" not in proc.stderr
+
+
+def test_bench_measures_a_preset_and_refuses_an_unknown_one_before_printing(tmp_path):
+    proc = cli("bench", "tiny", "nope", cwd=tmp_path)
+    out, _ = proc.communicate(timeout=300)
+    assert proc.returncode == 2 and "unknown preset 'nope'" in out and "images/s" not in out
+    proc = subprocess.Popen([sys.executable, "-m", "train.cli", "bench", "tiny", "--steps", "3"], cwd=tmp_path,
+                            env={**os.environ, "PYTHONPATH": str(REPO), "TF_CPP_MIN_LOG_LEVEL": "3"}, text=True,
+                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+    out, _ = proc.communicate(timeout=300)
+    assert proc.returncode == 0, out
+    row = next(line.split() for line in out.splitlines() if line.startswith("tiny"))
+    assert int(row[1].replace(",", "")) > 0 and float(row[2]) > 0  # parameters and images/s, measured

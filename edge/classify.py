@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 
 from edge.modelfile import ModelFileError, ModelSpec, read_spec
-from edge.runtime import Runtime, select_runtime
+from edge.runtime import Runtime, allocate, select_runtime
 from edge.views import TestTimeViews
 
 DEFAULT_MODEL = Path(__file__).resolve().parent.parent / "assets" / "models" / "emotion.tflite"
@@ -38,7 +38,7 @@ class Classifier:
             self._interpreter = self.runtime.interpreter_class(
                 model_path=str(options.model), num_threads=max(1, options.threads)
             )
-            self._interpreter.allocate_tensors()
+            allocate(self._interpreter)
         except (ValueError, RuntimeError) as err:
             first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
             raise ModelFileError(f"{options.model}: {self.runtime.name} cannot load it: {first}") from None
@@ -120,7 +120,7 @@ class Classifier:
             try:
                 index_in = interpreter.get_input_details()[0]["index"]
                 interpreter.resize_tensor_input(index_in, [batch, *self._input["shape"][1:]])
-                interpreter.allocate_tensors()
+                allocate(interpreter)
                 output = interpreter.get_output_details()[0]
                 fits = tuple(output["shape"]) == (batch, len(self.labels))
             except (ValueError, RuntimeError):

@@ -42,14 +42,24 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def with_default_command(argv: list[str]) -> list[str]:
+    """`emotions --source demo` means `emotions run --source demo`: options before any command belong to `run`
+    (a bare `emotions` runs the exhibit too). Global options (-v) and help stay in front."""
+    globals_ = {"-v", "--verbose"}
+    i = 0
+    while i < len(argv) and argv[i] in globals_:
+        i += 1
+    if i == len(argv) or (argv[i].startswith("-") and argv[i] not in ("-h", "--help")):
+        return [*argv[:i], "run", *argv[i:]]
+    return argv
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args = parser.parse_args(with_default_command(list(sys.argv[1:] if argv is None else argv)))
     from edge.kiosk.logs import setup_logging
 
     setup_logging(args.verbose)  # levels for journald, and a filter that keeps image data out of logs
-    if not args.command:
-        args = parser.parse_args(["run", *(argv or sys.argv[1:])])
     module = getattr(args, "_module", None)
     if module is None:
         print(f"emotions: error: '{args.command}' is unavailable on this installation", file=sys.stderr)

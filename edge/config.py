@@ -8,12 +8,18 @@ so a technician reading `journalctl` sees exactly which line of the file to fix.
 from __future__ import annotations
 
 import dataclasses
+import logging
 import math
 import os
 import tomllib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from edge.detect import DETECTORS
+
+log = logging.getLogger(__name__)
 
 DEFAULT_CONFIG_PATH = Path("/etc/emotions/exhibit.toml")  # where systemd/install.sh puts it
 CONFIG_ENV = "EMOTIONS_CONFIG"
@@ -37,11 +43,10 @@ class ActivityConfig:
 class ExhibitConfig:
     source: str = "auto"  # auto | picamera2 | 0 | /dev/video0 | path/to/video.mp4 | path/to/folder
     model: str = ""  # empty = the shipped assets/models/emotion.tflite
-    detector: str = "auto"  # auto = the measured default
+    detector: str = "auto"  # auto (the measured default) | blazeface | haar
     threads: int = 1
     language: str = "pl"  # pl | en
     music_volume: float = 0.6  # 0..1
-    effects_volume: float = 0.8  # 0..1
     idle_timeout_s: float = 45.0  # no touch and no face for this long → back to Attract
     recognize_seconds: float = 1.5  # countdown while the pipeline decides
     fullscreen: bool = True
@@ -49,11 +54,16 @@ class ExhibitConfig:
     privacy_notice: dict[str, str] = field(default_factory=dict)  # per language; empty = the content default
     statistics: bool = False  # anonymous counts per emotion per hour in a local SQLite file
     statistics_path: str = "/var/lib/emotions/stats.sqlite"
+    content_dir: str = ""  # folder with pl/ and en/ text files; empty = the bundled assets/content
     activities: ActivityConfig = field(default_factory=ActivityConfig)
 
     @property
     def model_path(self) -> Path | None:
         return Path(self.model) if self.model else None
+
+    @property
+    def content_path(self) -> Path | None:
+        return Path(self.content_dir) if self.content_dir else None
 
 
 # --- validation -------------------------------------------------------------------------------
@@ -119,20 +129,30 @@ _RULES: dict[str, tuple[Any, str]] = {
     "source": (_string(True), "a non-empty string: auto, picamera2, a camera index like \"0\", /dev/videoN, "
                "a video file or an image folder"),
     "model": (_string(), "a string: a .tflite path, or \"\" for the shipped model"),
-    "detector": (_string(True), "a non-empty string naming a face detector, or \"auto\""),
+    "detector": (_choice("auto", *DETECTORS), " or ".join(f'"{x}"' for x in ("auto", *DETECTORS))),
     "threads": (_integer(1, 8), "an integer 1..8"),
     "language": (_choice(*LANGUAGES), " or ".join(f'"{x}"' for x in LANGUAGES)),
     "music_volume": (_number(0.0, 1.0), "a number 0..1"),
-    "effects_volume": (_number(0.0, 1.0), "a number 0..1"),
     "idle_timeout_s": (_number(5.0, 3600.0), "a number of seconds 5..3600"),
-    "recognize_seconds": (_number(0.3, 10.0), "a number of seconds 0.3..10"),
+    "recognize_seconds": (_number(0.5, 10.0), "a number of seconds 0.5..10"),
     "fullscreen": (_boolean, "true or false"),
     "fps_cap": (_integer(5, 120), "an integer 5..120"),
     "privacy_notice": (_notice, "a table of texts per language, e.g. [privacy_notice] pl = \"...\" en = \"...\" "
                        f"(languages: {', '.join(LANGUAGES)})"),
     "statistics": (_boolean, "true or false"),
     "statistics_path": (_string(True), "a non-empty file path string"),
+    "content_dir": (_string(), "a folder holding pl/ and en/ text files, or \"\" for the bundled texts"),
 }
+
+# Keys older versions accepted that nothing reads any more: a warning, not a refusal to start.
+_DEPRECATED: dict[str, str] = {
+    "effects_volume": "there are no sound effects; only music_volume is used",
+}
+
+# Keys holding a path: a relative one means "next to the config file", not the process's working directory
+# (the service runs in /var/lib/emotions, `emotions doctor` wherever the technician stands).
+_PATH_KEYS = ("model", "statistics_path", "content_dir")
+_SOURCE_WORDS = ("auto", "picamera2", "picam", "picamera", "demo")
 
 _ACTIVITY_RULES: dict[str, tuple[Any, str]] = {
     "dance_seconds": (_number(5.0, 600.0), "a number of seconds 5..600"),
@@ -148,10 +168,14 @@ def _short(value: Any) -> str:
     return text if len(text) <= 40 else text[:37] + "..."
 
 
-def _apply(data: dict, rules: dict[str, tuple[Any, str]], prefix: str, where: str) -> dict[str, Any]:
+def _apply(data: dict, rules: dict[str, tuple[Any, str]], prefix: str, where: str,
+           warn: Callable[[str], None] = log.warning) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for key, value in data.items():
         name = prefix + key
+        if not prefix and key in _DEPRECATED:
+            warn(f"{where}: '{name}' is no longer used ({_DEPRECATED[key]}); delete the line")
+            continue
         if key not in rules:
             allowed = ", ".join(sorted(rules) + (["[activities]"] if not prefix else []))
             raise ConfigError(f"{where}: unknown key '{name}'; allowed keys: {allowed}")
@@ -163,22 +187,45 @@ def _apply(data: dict, rules: dict[str, tuple[Any, str]], prefix: str, where: st
     return out
 
 
-def config_from_dict(data: dict, where: str = "config") -> ExhibitConfig:
-    """Validate a parsed TOML document and build the config; `where` names the file in errors."""
+def _is_source_path(source: str) -> bool:
+    """A `source` naming a file or folder (not a keyword, camera index, device or home-relative path)."""
+    return not (source in _SOURCE_WORDS or source.isdigit() or source.startswith(("/", "~")))
+
+
+def resolve_paths(values: dict[str, Any], base: Path) -> dict[str, Any]:
+    """Relative path values made absolute against `base` (the config file's folder); empty ones stay empty."""
+    out = dict(values)
+    for key in _PATH_KEYS:
+        value = out.get(key)
+        if value and not Path(value).expanduser().is_absolute():
+            out[key] = str(base / value)
+    source = out.get("source")
+    if source and _is_source_path(source.strip()):
+        out["source"] = str(base / source.strip())
+    return out
+
+
+def config_from_dict(data: dict, where: str = "config", base: Path | None = None,
+                     warn: Callable[[str], None] = log.warning) -> ExhibitConfig:
+    """Validate a parsed TOML document and build the config; `where` names the file in errors, `base` is
+    the folder relative paths are resolved against (None = leave them as written)."""
     data = dict(data)
     activities = data.pop("activities", {})
     if not isinstance(activities, dict):
         raise ConfigError(f"{where}: 'activities' must be a table ([activities]); expected keys: "
                           + ", ".join(_ACTIVITY_RULES))
-    top = _apply(data, _RULES, "", where)
+    top = _apply(data, _RULES, "", where, warn)
+    if base is not None:
+        top = resolve_paths(top, base)
     acts = _apply(activities, _ACTIVITY_RULES, "activities.", where)
     return dataclasses.replace(ExhibitConfig(), **top, activities=ActivityConfig(**acts))
 
 
-def load_config(path: Path | None) -> ExhibitConfig:
+def load_config(path: Path | None, warn: Callable[[str], None] = log.warning) -> ExhibitConfig:
     """The configuration in `path` (TOML), or the defaults when `path` is None.
 
-    Raises ConfigError with one line naming the file and the offending key.
+    Relative paths in the file are taken relative to the file's folder. Raises ConfigError with one
+    line naming the file and the offending key; `warn` receives one line per deprecated key.
     """
     if path is None:
         return ExhibitConfig()
@@ -194,7 +241,7 @@ def load_config(path: Path | None) -> ExhibitConfig:
         raise ConfigError(f"{path}: not UTF-8 text") from None
     except tomllib.TOMLDecodeError as err:
         raise ConfigError(f"{path}: not valid TOML ({err})") from None
-    return config_from_dict(data, str(path))
+    return config_from_dict(data, str(path), base=path.resolve().parent, warn=warn)
 
 
 def resolve_config_path(path: Path | None) -> Path | None:

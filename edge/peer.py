@@ -12,7 +12,7 @@ import cv2
 import numpy as np
 
 from edge.labels import EMOTIONS
-from edge.runtime import select_runtime
+from edge.runtime import allocate, select_runtime
 
 FER_LABELS = ("angry", "disgust", "fear", "happy", "sad", "surprise", "neutral")  # fer's output order
 
@@ -29,7 +29,7 @@ class PeerClassifier:
         model = fer_data_dir() / "emotion_model_quantized.tflite"
         runtime = select_runtime()
         self.interpreter = runtime.interpreter_class(model_path=str(model), num_threads=threads)
-        self.interpreter.allocate_tensors()
+        allocate(self.interpreter)
         self.input = self.interpreter.get_input_details()[0]
         self.output = self.interpreter.get_output_details()[0]
         self.size = int(self.input["shape"][1])

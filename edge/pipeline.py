@@ -3,7 +3,8 @@ latest result. Frames are dropped, never queued (inference always works on the n
 the answer is never older than one inference); the UI only reads the slots and never waits.
 
 A camera that fails is closed, reported as CameraState.LOST and reopened with exponential
-back-off (0.5 s … 5 s) until it answers again; a finite source that runs out is ENDED.
+back-off (0.5 s … 30 s) until it answers again, logging each distinct failure once (an unplugged
+camera overnight must not fill the journal); a finite source that runs out is ENDED.
 
 On a video stream two costs can be shared between neighbouring frames (`FrameProcessor`):
 - the face box: a visitor moves a few pixels in 33 ms, so while a face is tracked the detector
@@ -48,7 +49,7 @@ class PipelineOptions:
     # plain = the plain crop only
     views: str = "cycle"
     history_s: float = 6.0  # results kept for decide()
-    backoff_s: tuple[float, float] = (0.5, 5.0)  # first and longest wait between reopen attempts
+    backoff_s: tuple[float, float] = (0.5, 30.0)  # first and longest wait between reopen attempts
     decide: DecideOptions = DecideOptions()
 
 
@@ -179,6 +180,18 @@ class Pipeline:
 
     # --- extras ---
     @property
+    def source(self) -> Source | None:
+        """The frame source (None until a factory has made it)."""
+        return self._source
+
+    def wait_started(self, timeout: float = 15.0) -> CameraState:
+        """Block until the source delivered a frame, failed or ended (tools that must not wait forever)."""
+        deadline = time.monotonic() + timeout
+        while self._state == CameraState.STARTING and time.monotonic() < deadline and self.running:
+            time.sleep(0.01)
+        return self._state
+
+    @property
     def running(self) -> bool:
         return any(t.is_alive() for t in self._threads)
 
@@ -209,11 +222,10 @@ class Pipeline:
 
     # --- threads ---
     def _set_state(self, state: CameraState, error: str = "") -> None:
-        if state != self._state:
-            if state == CameraState.LOST:
-                log.warning("camera lost: %s", error)
-            elif state == CameraState.OK and self._state == CameraState.LOST:
-                log.info("camera back")
+        if state == CameraState.LOST and (self._state != CameraState.LOST or error != self.last_error):
+            log.warning("camera lost: %s (retrying, up to every %.0f s)", error, self.options.backoff_s[1])
+        elif state == CameraState.OK and self._state == CameraState.LOST:
+            log.info("camera back")
         self._state, self.last_error = state, error
 
     def _capture_loop(self) -> None:

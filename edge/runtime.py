@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import importlib
 import os
+import sys
+import tempfile
 from dataclasses import dataclass
 
 RUNTIMES = {
@@ -61,3 +63,36 @@ def select_runtime(preferred: str | None = None) -> Runtime:
     raise RuntimeUnavailable(
         "no TFLite runtime could be imported (" + "; ".join(errors) + "); install ai-edge-litert or tflite-runtime"
     )
+
+
+# The runtimes print this on native stderr at the first allocate_tensors() of a process (measured with
+# ai-edge-litert 2.x; TF_CPP_MIN_LOG_LEVEL does not silence it). Before a one-line error it reads as part of it.
+_DELEGATE_NOTICE = b"INFO: Created TensorFlow Lite XNNPACK delegate for CPU."
+_first_allocation_done = False
+
+
+def allocate(interpreter) -> None:
+    """`interpreter.allocate_tensors()`, dropping the delegate notice of the process's first allocation and
+    passing anything else it prints through unchanged."""
+    global _first_allocation_done
+    if _first_allocation_done:
+        interpreter.allocate_tensors()
+        return
+    _first_allocation_done = True
+    try:
+        sys.stderr.flush()
+        saved = os.dup(2)
+    except (OSError, ValueError):  # no usable fd 2: nothing to filter
+        interpreter.allocate_tensors()
+        return
+    with tempfile.TemporaryFile() as captured:
+        os.dup2(captured.fileno(), 2)
+        try:
+            interpreter.allocate_tensors()
+        finally:
+            os.dup2(saved, 2)
+            os.close(saved)
+            captured.seek(0)
+            kept = [line for line in captured.read().splitlines(keepends=True) if not line.startswith(_DELEGATE_NOTICE)]
+            if kept:
+                os.write(2, b"".join(kept))

@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Run the exhibit: the camera if there is one, else the bundled demo video; headless (SDL dummy
 # video, status printed to the terminal) when there is no display. Extra arguments go to `emotions run`.
+# No --source here: `emotions run` takes --source, else the config's `source` ($EMOTIONS_CONFIG or
+# /etc/emotions/exhibit.toml), else auto.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/bootstrap.sh edge
@@ -9,4 +11,4 @@ if [[ -z ${SDL_VIDEODRIVER:-} && -z ${DISPLAY:-} && -z ${WAYLAND_DISPLAY:-} && !
   export SDL_VIDEODRIVER=dummy SDL_AUDIODRIVER=${SDL_AUDIODRIVER:-dummy}
   set -- --windowed "$@"
 fi
-exec "${EMOTIONS_VENV:-.venv}/bin/emotions" run --source auto "$@"
+exec "${EMOTIONS_VENV:-.venv}/bin/emotions" run "$@"

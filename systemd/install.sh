@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Install (or update) the Emotions in Action exhibit as a systemd service on Raspberry Pi OS Bookworm.
-# Idempotent: running it again updates the program and the unit, and keeps /etc/emotions/exhibit.toml.
+# Idempotent: running it again updates the program and the unit, and keeps /etc/emotions/exhibit.toml and
+# the screens' texts in /etc/emotions/content (copied from the program once; edit them there, never in
+# /opt/emotions/src, which every run replaces).
 # Usage: sudo ./systemd/install.sh            (from a checkout of the project)
 set -euo pipefail
 
@@ -8,6 +10,7 @@ SRC_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 PREFIX=/opt/emotions
 VENV="$PREFIX/venv"
 CONF_DIR=/etc/emotions
+CONTENT_DIR="$CONF_DIR/content"
 STATE_DIR=/var/lib/emotions
 SERVICE=emotions-exhibit.service
 USER_NAME=emotions
@@ -73,11 +76,34 @@ fi
 
 say "Configuration in $CONF_DIR"
 install -d -m 0755 "$CONF_DIR"
+if [ ! -d "$CONTENT_DIR" ]; then
+    cp -R "$PREFIX/src/assets/content" "$CONTENT_DIR"
+    chmod -R u=rwX,go=rX "$CONTENT_DIR"
+    echo "created $CONTENT_DIR (the screens' texts: edit them there; updates never overwrite them)"
+else
+    echo "kept existing $CONTENT_DIR"
+fi
 if [ ! -f "$CONF_DIR/exhibit.toml" ]; then
-    install -m 0644 "$SRC_DIR/systemd/exhibit.example.toml" "$CONF_DIR/exhibit.toml"
-    echo "created $CONF_DIR/exhibit.toml (defaults)"
+    sed "s|^content_dir = \"\"|content_dir = \"$CONTENT_DIR\"|" "$SRC_DIR/systemd/exhibit.example.toml" \
+        > "$CONF_DIR/exhibit.toml"
+    chmod 0644 "$CONF_DIR/exhibit.toml"
+    echo "created $CONF_DIR/exhibit.toml (defaults, texts from $CONTENT_DIR)"
 else
     echo "kept existing $CONF_DIR/exhibit.toml"
+    # A config from before content_dir existed: point it at the editable copy (a top-level key must come
+    # before the first [table], so it goes on the first line).
+    if [ "$("$VENV/bin/python" -c "
+import sys, tomllib
+try:
+    data = tomllib.load(open('$CONF_DIR/exhibit.toml', 'rb'))
+except (OSError, tomllib.TOMLDecodeError):
+    sys.exit()
+print('has' if 'content_dir' in data else 'lacks')
+")" = lacks ]; then
+        sed -i "1i content_dir = \"$CONTENT_DIR\"  # added by install.sh: the screens' texts, edit them there" \
+            "$CONF_DIR/exhibit.toml"
+        echo "added content_dir = \"$CONTENT_DIR\" to $CONF_DIR/exhibit.toml"
+    fi
 fi
 install -m 0644 "$SRC_DIR/systemd/exhibit.example.toml" "$CONF_DIR/exhibit.example.toml"
 "$VENV/bin/python" -c "
@@ -88,6 +114,24 @@ try:
     load_config(Path('$CONF_DIR/exhibit.toml'))
 except ConfigError as err:
     sys.exit(f'install.sh: error: {err}')
+"
+# Edited texts are kept, so an update that adds a screen leaves them without its keys (the program's own texts
+# are shown for those): say which, and say now if the exhibit would refuse to start on them.
+"$VENV/bin/python" -c "
+from pathlib import Path
+from edge.config import load_config
+from edge.ui.i18n import CONTENT_DIR, ContentError, content_notes, content_problems
+root = load_config(Path('$CONF_DIR/exhibit.toml')).content_path or CONTENT_DIR
+try:
+    problems, notes = content_problems(root), content_notes(root)
+except ContentError as err:
+    problems, notes = [str(err)], []
+for line in notes:
+    print(f'note: {line}')
+for line in problems:
+    print(f'warning: {line}')
+if problems:
+    print(f'warning: the exhibit will not start until the texts in {root} are fixed (compare with {CONTENT_DIR})')
 "
 
 say "journald limits"

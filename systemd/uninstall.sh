@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Remove the Emotions in Action service and program. Keeps the config and statistics unless --purge.
+# Remove the Emotions in Action service and program. Keeps the config, the edited texts (/etc/emotions/content)
+# and statistics unless --purge.
 # Usage: sudo ./systemd/uninstall.sh [--purge]
 set -euo pipefail
 

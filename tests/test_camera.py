@@ -126,3 +126,38 @@ def test_auto_falls_back_to_the_bundled_demo_without_a_camera():
         pytest.skip("this machine has a camera (or picamera2); auto would pick it")
     source = parse_source("auto")
     assert isinstance(source, VideoFile) and source.path == DEMO_VIDEO and source.loop
+
+
+def test_broken_images_are_warned_once_until_they_change(tmp_path, astronaut_gray, caplog):
+    """A retried folder of broken images (the exhibit reopens a lost source for hours) must not repeat its warnings,
+    nor re-decode known-bad files (libjpeg prints its own line for each); a file that changes is tried again."""
+    bad = tmp_path / "a.jpg"
+    bad.write_bytes(b"not a jpeg")
+    source = ImageFolder(tmp_path, loop=True)
+    with caplog.at_level("WARNING", logger="edge.camera.sources"):
+        for _ in range(3):  # three reopen attempts, as the pipeline makes them
+            with pytest.raises(CameraError, match="none of the images"):
+                with source:
+                    source.read()
+    assert [r.getMessage() for r in caplog.records] == [f"skipping unreadable image {bad}"]
+    cv2.imwrite(str(bad.with_suffix(".png")), astronaut_gray)  # a new, good image appears
+    bad.write_bytes(b"still not a jpeg, but changed")
+    caplog.clear()
+    with caplog.at_level("WARNING", logger="edge.camera.sources"), source:
+        assert source.read() is not None
+    assert [r.getMessage() for r in caplog.records] == [f"skipping unreadable image {bad}"]  # changed: tried again
+
+
+def test_failed_opens_print_nothing_of_opencvs_own(tmp_path, capfd):
+    """OpenCV/FFmpeg write their own warnings straight to fd 2 on every attempt; our CameraError says it once."""
+    fake = tmp_path / "fake.mp4"
+    fake.write_text("just text")
+    for _ in range(2):
+        with pytest.raises(CameraError, match="cannot be decoded"):
+            with VideoFile(fake) as source:
+                source.read()
+        with pytest.raises(CameraError, match="cannot be opened"):
+            with OpenCVDevice(9) as camera:
+                camera.read()
+    err = capfd.readouterr().err
+    assert "moov atom" not in err and "can't open camera" not in err and "VIDEOIO" not in err, err

@@ -15,17 +15,17 @@ EXAMPLE = Path(__file__).resolve().parents[1] / "systemd" / "exhibit.example.tom
 TOP = {
     "source": ('"/dev/video0"', "/dev/video0", ['""', "0", "true", "[1]"]),
     "model": ('"/opt/m.tflite"', "/opt/m.tflite", ["1", "false"]),
-    "detector": ('"haar"', "haar", ['""', "3"]),
+    "detector": ('"haar"', "haar", ['""', "3", '"bogus"', '"Haar"']),
     "threads": ("2", 2, ["0", "9", "1.5", '"2"', "true"]),
     "language": ('"en"', "en", ['"de"', '"PL"', "1"]),
     "music_volume": ("0.25", 0.25, ["1.5", "-0.1", '"loud"', "true", "nan"]),
-    "effects_volume": ("1", 1.0, ["2", '"x"', "false"]),
     "idle_timeout_s": ("120", 120.0, ["1", "99999", '"45"']),
-    "recognize_seconds": ("2.5", 2.5, ["0", "60", "[]"]),
+    "recognize_seconds": ("2.5", 2.5, ["0", "0.4", "60", "[]"]),
     "fullscreen": ("false", False, ["0", '"no"', "1"]),
     "fps_cap": ("25", 25, ["0", "30.5", "500", '"30"']),
     "statistics": ("true", True, ["1", '"yes"']),
     "statistics_path": ('"/tmp/s.sqlite"', "/tmp/s.sqlite", ['""', "5"]),
+    "content_dir": ('"/srv/texts"', "/srv/texts", ["5", "false"]),
 }
 ACTIVITIES = {
     "dance_seconds": ("45", 45.0, ["1", "1000", '"30"']),
@@ -113,3 +113,59 @@ def test_example_file_loads_and_equals_the_defaults():
     text = EXAMPLE.read_text(encoding="utf-8")
     for name in list(TOP) + list(ACTIVITIES) + ["privacy_notice"]:  # every key is documented there
         assert name in text, name
+
+
+def test_detector_error_lists_the_allowed_values(tmp_path):
+    with pytest.raises(ConfigError) as err:
+        load_config(write(tmp_path, 'detector = "bogus"\n'))
+    message = str(err.value)
+    assert str(tmp_path / "exhibit.toml") in message and "'detector' = 'bogus'" in message
+    assert '"auto" or "blazeface" or "haar"' in message and "\n" not in message
+
+
+def test_a_no_longer_used_key_warns_once_and_loads(tmp_path, caplog):
+    warnings: list[str] = []
+    config = load_config(write(tmp_path, "effects_volume = 0.8\nmusic_volume = 0.3\n"), warn=warnings.append)
+    assert config.music_volume == 0.3 and not hasattr(config, "effects_volume")
+    assert len(warnings) == 1 and "'effects_volume' is no longer used" in warnings[0] and "\n" not in warnings[0]
+    with caplog.at_level("WARNING", logger="edge.config"):  # the default: one log line (journald)
+        load_config(write(tmp_path, "effects_volume = 0.8\n"))
+    assert [r.getMessage() for r in caplog.records if "effects_volume" in r.getMessage()] == [
+        f"{tmp_path / 'exhibit.toml'}: 'effects_volume' is no longer used (there are no sound effects; only "
+        "music_volume is used); delete the line"]
+    with pytest.raises(ConfigError):  # deprecated is not "anything goes" for other keys
+        load_config(write(tmp_path, "effects_volume = 0.8\nbogus = 1\n"))
+
+
+def test_relative_paths_are_relative_to_the_config_file(tmp_path, monkeypatch):
+    folder = tmp_path / "etc"
+    folder.mkdir()
+    path = folder / "exhibit.toml"
+    path.write_text('model = "models/m.tflite"\nstatistics_path = "stats.sqlite"\ncontent_dir = "content"\n'
+                    'source = "videos/loop.mp4"\n', encoding="utf-8")
+    monkeypatch.chdir(tmp_path)  # like the service (WorkingDirectory=/var/lib/emotions): not the config's folder
+    config = load_config(Path("etc/exhibit.toml"))
+    assert config.model == str(folder / "models" / "m.tflite")
+    assert config.statistics_path == str(folder / "stats.sqlite")
+    assert config.content_dir == str(folder / "content")
+    assert config.source == str(folder / "videos" / "loop.mp4")
+    for source in ("auto", "picamera2", "demo", "0", "/dev/video0", "/abs/clip.mp4", "~/clip.mp4"):
+        path.write_text(f'source = "{source}"\nmodel = ""\n', encoding="utf-8")
+        config = load_config(path)
+        assert config.source == source and config.model == ""  # keywords, devices, absolute and empty: as written
+
+
+def test_example_documents_the_allowed_detectors_and_no_removed_key():
+    text = EXAMPLE.read_text(encoding="utf-8")
+    assert "effects_volume" not in text
+    detector_comment = next(line for line in text.splitlines() if line.startswith("# Face detector"))
+    for name in ("auto", "blazeface", "haar"):
+        assert f'"{name}"' in detector_comment
+
+
+def test_example_has_the_content_dir_line_install_sh_rewrites():
+    """install.sh points a new config at /etc/emotions/content by rewriting this exact line with sed."""
+    lines = EXAMPLE.read_text(encoding="utf-8").splitlines()
+    assert lines.count('content_dir = ""') == 1
+    install = (EXAMPLE.parent / "install.sh").read_text(encoding="utf-8")
+    assert 's|^content_dir = \\"\\"|content_dir = \\"$CONTENT_DIR\\"|' in install

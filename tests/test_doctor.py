@@ -162,3 +162,30 @@ def test_real_model_golden_check():
 def test_disk_check(tmp_path):
     assert check_disk([tmp_path / "not" / "yet"], min_free_mb=1).status == PASS
     assert check_disk([tmp_path], min_free_mb=10**12).status == FAIL
+
+
+def test_busy_hint_only_for_cameras(tmp_path):
+    """"stop the exhibit first" helps with a busy camera, not with a broken file or an empty folder."""
+    from edge.kiosk.doctor import _probe_camera
+
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    fake = tmp_path / "fake.mp4"
+    fake.write_text("not a video")
+    for source in (empty, fake):
+        result = _probe_camera(str(source))
+        assert result["ok"] is False and "stop it first" not in result["detail"], result
+    result = _probe_camera("/dev/video63")
+    assert result["ok"] is False and "stop it first" in result["detail"]
+
+
+def test_deprecated_config_key_is_a_warning_row(tmp_path):
+    from edge.kiosk.doctor import check_config
+
+    path = tmp_path / "exhibit.toml"
+    path.write_text("effects_volume = 0.5\n", encoding="utf-8")
+    row, config = check_config(path)
+    assert row.status == WARN and "'effects_volume' is no longer used" in row.detail
+    path.write_text('detector = "bogus"\n', encoding="utf-8")
+    row, _ = check_config(path)
+    assert row.status == FAIL and "'detector'" in row.detail and '"haar"' in row.detail

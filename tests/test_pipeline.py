@@ -203,3 +203,36 @@ def test_cycled_views_average_to_all_views_over_frames(face_video, tiny_model):
 def test_frame_processor_refuses_bad_options(classifier, kwargs):
     with pytest.raises(ValueError):
         FrameProcessor(make_detector("auto"), classifier, classifier.spec.crop, **kwargs)
+
+
+@pytest.fixture(scope="module")
+def shipped_classifier():
+    from edge.classify import DEFAULT_MODEL
+
+    return Classifier(ClassifierOptions(model=DEFAULT_MODEL))
+
+
+def test_a_source_that_never_works_is_logged_once_and_retried_less_and_less(tmp_path, shipped_classifier, caplog):
+    """`emotions run` keeps retrying a lost camera (it may come back), but one line per distinct failure, and with
+    a growing interval up to the longest back-off."""
+    assert PipelineOptions().backoff_s[1] >= 30  # the exhibit's default: at most one attempt every 30 s
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    source = ImageFolder(empty, loop=True)
+    opens: list[float] = []
+    original_open = source._open
+
+    def counting_open():
+        opens.append(time.monotonic())
+        original_open()
+
+    source._open = counting_open  # the real open, timed
+    with caplog.at_level("WARNING", logger="edge.pipeline"):
+        with Pipeline(source, shipped_classifier, options=PipelineOptions(backoff_s=(0.02, 0.32))) as pipeline:
+            assert wait_for(lambda: len(opens) >= 6, 10.0)
+            assert pipeline.state == CameraState.LOST and pipeline.running
+            assert pipeline.wait_started() == CameraState.LOST
+    lost = [r.getMessage() for r in caplog.records if "camera lost" in r.getMessage()]
+    assert len(lost) == 1 and "no images" in lost[0], lost
+    gaps = np.diff(opens)
+    assert gaps[3] > gaps[0] * 3  # backing off: 0.02, 0.04, 0.08, 0.16…

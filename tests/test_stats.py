@@ -81,20 +81,102 @@ def run_cli(*args: str) -> subprocess.CompletedProcess:
                           env=env, timeout=120)
 
 
+def load_png(path: Path):
+    import cv2
+
+    data = path.read_bytes()
+    assert data[:8] == PNG_MAGIC, "not a PNG file"
+    bgr = cv2.imread(str(path), cv2.IMREAD_COLOR)
+    return bgr[..., ::-1]  # RGB
+
+
 def test_cli_prints_table_and_draws_png(tmp_path):
-    pytest.importorskip("matplotlib")
+    from edge.kiosk.chart import SIZE, bar_rects
+    from edge.labels import COLOURS
+
     db = filled(tmp_path)
     out = tmp_path / "chart.png"
     done = run_cli("--db", str(db), "--since", "2025-03-01", "--plot", str(out))
     assert done.returncode == 0, done.stderr
     assert "2025-03-01" in done.stdout and "total" in done.stdout
-    data = out.read_bytes()
-    assert data[:8] == PNG_MAGIC and len(data) > 5000
-    import matplotlib.image
+    image = load_png(out)
+    assert image.shape[:2] == (SIZE[1], SIZE[0])
+    # Every bar segment is drawn in its emotion's colour where the geometry says it is.
+    hours = per_hour_of_day(read_counts(db))
+    bars, _ = bar_rects(hours)
+    assert {e for e, _ in bars} >= {"happy", "sad", "angry", "surprise"}
+    for emotion, (x, y, w, h) in bars:
+        assert tuple(image[y + h // 2, x + w // 2]) == COLOURS[emotion], emotion
+    # 10:00 on 2025-03-01: 3 happy under 1 sad (plus whatever `now` added): heights follow the counts
+    at10 = {e: r for e, r in bars if r[0] == min(r2[0] for e2, r2 in bars if e2 == "sad")}
+    assert abs(at10["happy"][3] - 3 * at10["sad"][3]) <= 2
 
-    image = matplotlib.image.imread(out)
-    assert image.shape[:2] == (500, 1000)
-    assert len({tuple(px) for px in image.reshape(-1, image.shape[-1])[::97]}) > 5  # bars in colour, not blank
+
+def test_plot_needs_nothing_beyond_the_edge_install(tmp_path):
+    """matplotlib is not in .[edge]: with it unimportable the chart is still drawn (pygame)."""
+    db = filled(tmp_path)
+    blocker = tmp_path / "blocker"
+    blocker.mkdir()
+    (blocker / "matplotlib.py").write_text("raise ImportError('No module named matplotlib')\n")
+    env = {**os.environ, "PYTHONPATH": f"{blocker}{os.pathsep}{ROOT}"}
+    out = tmp_path / "x.png"
+    cmd = [sys.executable, "-m", "edge.cli", "stats", "--db", str(db), "--plot", str(out)]
+    done = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert "2025-03-01" in done.stdout and f"chart written to {out}" in done.stdout
+    assert load_png(out).std() > 10  # not a blank image
+
+
+def test_unwritable_chart_is_one_line(tmp_path):
+    db = filled(tmp_path)
+    done = run_cli("--db", str(db), "--plot", str(tmp_path / "no" / "such" / "dir" / "c.png"))
+    assert done.returncode == 1 and "cannot write chart" in done.stderr and "Traceback" not in done.stderr
+
+
+def in_child_as_nobody(fn) -> str:
+    """Run `fn` in a forked child with the uid/gid of 'nobody' (as staff without sudo); its result or error text."""
+    read_end, write_end = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: drop root, run, report, exit without running pytest's teardown
+        try:
+            os.setgroups([])
+            os.setgid(65534)
+            os.setuid(65534)
+            text = f"ok: {fn()}"
+        except BaseException as err:  # noqa: BLE001 - reported to the parent, which asserts on it
+            text = f"{type(err).__name__}: {err}"
+        os.write(write_end, text.encode())
+        os._exit(0)
+    os.close(write_end)
+    with os.fdopen(read_end, "rb") as f:
+        text = f.read().decode()
+    os.waitpid(pid, 0)
+    return text
+
+
+@pytest.mark.skipif(not hasattr(os, "geteuid") or os.geteuid() != 0, reason="needs root to become another user")
+def test_a_db_the_user_may_not_read_is_a_one_line_error():
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as top:  # under /tmp, not pytest's 0700 folder: nobody can reach it
+        os.chmod(top, 0o755)
+        db = filled(Path(top))
+        state = db.parent
+        os.chmod(state, 0o755)
+        assert in_child_as_nobody(lambda: len(read_counts(db))).startswith("ok: ")  # reachable: the setup is right
+        os.chmod(state, 0o750)  # as install.sh makes /var/lib/emotions: its owner only (here root)
+        result = in_child_as_nobody(lambda: read_counts(db))
+        assert result.startswith("StatsError: ") and "Permission denied" in result and "sudo" in result, result
+        assert str(db) in result and "\n" not in result
+        os.chmod(state, 0o755)
+        os.chmod(db, 0o600)  # the folder is open but the file is not
+        result = in_child_as_nobody(lambda: read_counts(db))
+        assert result.startswith("StatsError: ") and "permission denied" in result and "sudo" in result, result
+
+
+def test_unusable_path_is_a_one_line_error():
+    with pytest.raises(StatsError, match="cannot read"):
+        read_counts(Path("/tmp") / ("x" * 300) / "stats.sqlite")  # stat() fails with ENAMETOOLONG
 
 
 def test_cli_errors(tmp_path):
@@ -102,16 +184,3 @@ def test_cli_errors(tmp_path):
     assert done.returncode == 1 and "no statistics file" in done.stderr and "Traceback" not in done.stderr
     done = run_cli("--db", str(filled(tmp_path)), "--since", "March")
     assert done.returncode == 2 and "not a date" in done.stderr
-
-
-def test_missing_matplotlib_is_a_clear_message(tmp_path):
-    db = filled(tmp_path)
-    blocker = tmp_path / "blocker"
-    blocker.mkdir()
-    (blocker / "matplotlib.py").write_text("raise ImportError('No module named matplotlib')\n")
-    env = {**os.environ, "PYTHONPATH": f"{blocker}{os.pathsep}{ROOT}"}
-    cmd = [sys.executable, "-m", "edge.cli", "stats", "--db", str(db), "--plot", str(tmp_path / "x.png")]
-    done = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=60)
-    assert done.returncode == 1
-    assert "matplotlib is not installed" in done.stderr and "Traceback" not in done.stderr
-    assert "2025-03-01" in done.stdout  # the table is still printed

@@ -247,3 +247,50 @@ def test_run_without_pipeline_fails_with_one_line(monkeypatch, capsys):
     assert app_module.main(args) == 2
     err = capsys.readouterr().err.strip()
     assert err.startswith("emotions run: error:") and "\n" not in err
+
+
+def test_status_line_says_demo_video_not_camera():
+    from edge.camera import DEMO_VIDEO, OpenCVDevice, VideoFile
+    from edge.classify import DEFAULT_MODEL, Classifier
+    from edge.pipeline import Pipeline
+    from edge.types import CameraState
+    from edge.ui.app import source_label
+
+    classifier = Classifier(model=DEFAULT_MODEL)
+    with Pipeline(VideoFile(DEMO_VIDEO, loop=True, pace=True), classifier) as demo:
+        assert demo.wait_started() == CameraState.OK
+        assert source_label(demo) == "demo video"
+    assert source_label(Pipeline(OpenCVDevice(9), classifier)) == "camera starting"
+
+
+def test_run_without_any_display_still_prints_status(tmp_path):
+    """No SDL_VIDEODRIVER and no display: SDL quietly picks "offscreen"; the run must say it is headless."""
+    import signal
+    import subprocess
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    env = {k: v for k, v in os.environ.items() if k not in ("SDL_VIDEODRIVER", "DISPLAY", "WAYLAND_DISPLAY",
+                                                            "EMOTIONS_CONFIG")}
+    env.update(PYTHONPATH=str(root), SDL_AUDIODRIVER="dummy")
+    proc = subprocess.Popen([sys.executable, "-m", "edge.cli", "--source", "demo", "--windowed"], env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, stdin=subprocess.DEVNULL)
+    lines = []
+    try:
+        for line in proc.stderr:
+            lines.append(line)
+            if "no display (SDL video driver" in line or "emotions run: error" in line:
+                break
+        proc.send_signal(signal.SIGTERM)
+        proc.communicate(timeout=30)
+    finally:
+        proc.kill()
+    assert any("no display (SDL video driver offscreen)" in line for line in lines), "".join(lines)
+    assert proc.returncode == 0
+
+
+def test_ui_bench_with_a_very_short_run_still_measures():
+    from edge.ui.bench import bench_ui
+
+    result = bench_ui(seconds=1e-6, size=(320, 240), scenes=(("attract", {}),))  # a still photo as the camera
+    assert result["attract"]["frames"] >= 2 and result["attract"]["median_ms"] > 0

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import logging
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import cv2
@@ -13,6 +15,25 @@ from edge.camera.base import CameraError, Source, SourceError
 from edge.types import Frame
 
 log = logging.getLogger(__name__)
+
+# FFmpeg's own messages ("moov atom not found") would be printed on every reopen attempt of a broken video,
+# and CameraError already says what is wrong. Read by OpenCV when it first opens a video; set yours to debug.
+os.environ.setdefault("OPENCV_FFMPEG_LOGLEVEL", "-8")  # AV_LOG_QUIET
+
+
+@contextmanager
+def quiet_opencv() -> Iterator[None]:
+    """Silence OpenCV's own warnings (V4L2 "can't open camera by index", twice per attempt) while opening:
+    a lost camera is retried for hours and our one-line CameraError says the same. Kept with -v (debug)."""
+    if log.isEnabledFor(logging.DEBUG) or not hasattr(cv2, "setLogLevel"):
+        yield
+        return
+    previous = cv2.getLogLevel()
+    cv2.setLogLevel(0)  # LOG_LEVEL_SILENT
+    try:
+        yield
+    finally:
+        cv2.setLogLevel(previous)
 
 VIDEO_EXTENSIONS = {".mp4", ".avi", ".mkv", ".mov", ".webm", ".m4v", ".mjpg", ".mjpeg"}
 IMAGE_EXTENSIONS = {".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff", ".pgm", ".ppm"}
@@ -39,7 +60,8 @@ class OpenCVDevice(Source):
     def _open(self) -> None:
         if isinstance(self.device, str) and not os.path.exists(self.device):
             raise CameraError(f"camera {self.device} not found (unplugged?)")
-        cap = cv2.VideoCapture(self.device, cv2.CAP_V4L2)
+        with quiet_opencv():
+            cap = cv2.VideoCapture(self.device, cv2.CAP_V4L2)
         if not cap.isOpened():
             cap.release()
             raise CameraError(f"camera {self.device} cannot be opened (missing, or busy in another program?)")
@@ -73,7 +95,8 @@ class VideoFile(Source):
     def _open(self) -> None:
         if not self.path.is_file():
             raise CameraError(f"video {self.path} not found")
-        cap = cv2.VideoCapture(str(self.path))
+        with quiet_opencv():
+            cap = cv2.VideoCapture(str(self.path))
         if not cap.isOpened():
             cap.release()
             raise CameraError(f"video {self.path} cannot be decoded (not a video, or an unsupported codec)")
@@ -105,7 +128,9 @@ class VideoFile(Source):
 class ImageFolder(Source):
     """A slideshow of the images in a folder (sorted, recursive) or of one image file.
 
-    Unreadable images are skipped with a warning; a folder that disappears is a CameraError.
+    Unreadable images are skipped with a warning, once per file (a known-bad file is not decoded again until
+    it changes: a retried folder of broken images must not repeat the same lines); a folder that disappears
+    is a CameraError.
     When paced, each image is shown for `seconds` (as repeated frames, like a still camera).
     """
 
@@ -118,6 +143,27 @@ class ImageFolder(Source):
         self._pos = 0
         self._current: tuple[np.ndarray, np.ndarray] | None = None
         self._repeats = 0
+        self._bad: dict[Path, tuple[int, int]] = {}  # unreadable file → (mtime_ns, size) when found unreadable
+
+    def _signature(self, path: Path) -> tuple[int, int]:
+        try:
+            st = path.stat()
+        except OSError:
+            return (-1, -1)
+        return (st.st_mtime_ns, st.st_size)
+
+    def _load(self, path: Path) -> tuple[np.ndarray, np.ndarray] | None:
+        """The image, or None when unreadable (warned the first time only)."""
+        signature = self._signature(path)
+        if self._bad.get(path) == signature:
+            return None
+        bgr = cv2.imread(str(path), cv2.IMREAD_UNCHANGED)
+        if bgr is None or bgr.dtype != np.uint8:
+            log.warning("skipping unreadable image %s", path)
+            self._bad[path] = signature
+            return None
+        self._bad.pop(path, None)
+        return _from_bgr(bgr)
 
     def _open(self) -> None:
         if self.path.is_file():
@@ -143,11 +189,10 @@ class ImageFolder(Source):
             self._pos += 1
             if not self.path.exists():
                 raise CameraError(f"image folder {self.path} disappeared")
-            bgr = cv2.imread(str(path), cv2.IMREAD_UNCHANGED)
-            if bgr is None or bgr.dtype != np.uint8:
-                log.warning("skipping unreadable image %s", path)
+            image = self._load(path)
+            if image is None:
                 continue
-            self._current = _from_bgr(bgr)
+            self._current = image
             self._repeats = max(0, round(self.seconds * self.fps) - 1) if self.pace else 0
             return self._frame(*self._current)
         raise CameraError(f"none of the images in {self.path} can be read")

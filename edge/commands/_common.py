@@ -6,6 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from edge.argtypes import integer, number_list
 from edge.camera import CameraError, SourceError
 from edge.detect import DETECTORS, DetectorError
 from edge.modelfile import ModelFileError
@@ -17,19 +18,20 @@ USER_ERRORS = (ModelFileError, RuntimeUnavailable, DetectorError, SourceError, C
 
 def add_model_arguments(parser: argparse.ArgumentParser, detector: bool = True) -> None:
     parser.add_argument("--model", type=Path, default=None, help="emotion .tflite (default: the shipped model)")
-    parser.add_argument("--threads", type=int, default=1, help="TFLite threads (default 1)")
+    parser.add_argument("--threads", type=integer(1, 8), default=1, help="TFLite threads, 1..8 (default 1)")
     parser.add_argument("--flip", action=argparse.BooleanOptionalAction, default=None,
                         help="add the mirrored crop to the test-time views (default: as the model file recommends)")
-    parser.add_argument("--zoom-views", type=float, nargs="*", default=None, metavar="Z",
-                        help="add the crop zoomed by these factors (and mirrored, with --flip) to the test-time "
-                        "views; none = no zoomed views (default: as the model file recommends)")
+    parser.add_argument("--zoom-views", type=number_list, action="extend", default=None, metavar="Z[,Z...]",
+                        help="add the crop zoomed by these comma-separated factors (e.g. 1.1,1.25; and mirrored, "
+                        "with --flip) to the test-time views; 'none' = no zoomed views (default: as the model "
+                        "file recommends)")
     if detector:
         parser.add_argument("--detector", default="auto", choices=["auto", *DETECTORS], help="face detector")
 
 
 def add_stream_arguments(parser: argparse.ArgumentParser) -> None:
     """Options of the video pipeline (watch, bench): what neighbouring frames may share."""
-    parser.add_argument("--detect-every", type=int, default=2, metavar="N",
+    parser.add_argument("--detect-every", type=integer(1), default=2, metavar="N",
                         help="while a face is tracked, run the detector on every N-th frame (default 2; 1 = all)")
     parser.add_argument("--views", choices=["cycle", "average", "plain"], default="cycle",
                         help="test-time views on a stream: one per frame in turn, averaged by the smoothing (cycle, "

@@ -17,6 +17,7 @@ import time
 import cv2
 import numpy as np
 
+from edge.argtypes import integer, number
 from edge.commands._common import (
     USER_ERRORS,
     add_model_arguments,
@@ -33,12 +34,13 @@ STAGES = ("capture", "detect", "crop", "classify", "total")
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--source", default="demo", help="frames to run on (default: the bundled demo video)")
-    parser.add_argument("--frames", type=int, default=300, help="frames to measure (default 300)")
+    parser.add_argument("--frames", type=integer(1), default=300, help="frames to measure (≥ 1, default 300)")
     parser.add_argument("--peer", action="store_true", help="also run the fer package's pipeline on the same frames")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     parser.add_argument("--ui", action="store_true", help="measure the exhibit's frame time per scene (1280×720) "
                         "while the pipeline runs on --source, instead of the pipeline stages")
-    parser.add_argument("--seconds", type=float, default=5.0, help="with --ui: seconds per scene (default 5)")
+    parser.add_argument("--seconds", type=number(0.0, lo_open=True), default=5.0,
+                        help="with --ui: seconds per scene (> 0, default 5)")
     add_model_arguments(parser)
     add_stream_arguments(parser)
 

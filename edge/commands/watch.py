@@ -6,6 +6,8 @@ import argparse
 import json
 import time
 
+from edge.argtypes import number
+from edge.camera import CameraError
 from edge.commands._common import (
     USER_ERRORS,
     add_model_arguments,
@@ -22,8 +24,10 @@ HELP = "run the camera pipeline headless and print decisions and FPS"
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--source", default="auto", help="auto | picamera2 | demo | 0 | /dev/videoN | video | folder")
     parser.add_argument("--json", action="store_true", help="one JSON object per report")
-    parser.add_argument("--every", type=float, default=1.5, help="seconds between reports = decision window")
-    parser.add_argument("--seconds", type=float, default=0, help="stop after this long (0 = until the source ends)")
+    parser.add_argument("--every", type=number(0.1), default=1.5,
+                        help="seconds between reports = decision window (≥ 0.1, default 1.5)")
+    parser.add_argument("--seconds", type=number(0.0), default=0,
+                        help="stop after this long (0 = until the source ends)")
     parser.add_argument("--loop", action="store_true", help="repeat a video or image folder")
     add_model_arguments(parser)
     add_stream_arguments(parser)
@@ -43,6 +47,10 @@ def main(args: argparse.Namespace) -> int:
     last_captured = last_processed = 0
     last_t = start
     with pipeline:
+        # Like bench: a source that never delivers a first frame is an error now, not a report loop forever.
+        state = pipeline.wait_started()
+        if pipeline.frames_captured == 0 and state in (CameraState.LOST, CameraState.STARTING):
+            return fail("watch", CameraError(pipeline.last_error or f"source {args.source} gave no frame in time"))
         while True:
             time.sleep(args.every)
             now = time.monotonic()

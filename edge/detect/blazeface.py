@@ -17,7 +17,7 @@ import cv2
 import numpy as np
 
 from edge.detect import Detection, DetectorError, rank
-from edge.runtime import select_runtime
+from edge.runtime import allocate, select_runtime
 
 MODEL_PATH = Path(__file__).resolve().parents[2] / "assets" / "models" / "face_detection_short_range.tflite"
 INPUT = 128
@@ -100,7 +100,7 @@ class BlazeFace:
         runtime = select_runtime()
         try:
             self._interp = runtime.interpreter_class(model_path=str(model), num_threads=max(1, threads))
-            self._interp.allocate_tensors()
+            allocate(self._interp)
         except (ValueError, RuntimeError, OSError) as err:
             raise DetectorError(f"{model}: cannot load the face detector ({str(err).strip()[:120]})") from None
         inp = self._interp.get_input_details()[0]

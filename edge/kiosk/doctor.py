@@ -17,7 +17,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-HELP = "check camera, display, audio, model, fonts, config, disk and TFLite runtime; non-zero exit on any failure"
+HELP = ("check config, texts, camera, display, audio, model, fonts, disk and TFLite runtime; non-zero exit on "
+        "any failure")
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 FONTS_DIR = PROJECT_ROOT / "assets" / "fonts"
@@ -42,7 +43,7 @@ class Check:
 def _probe_camera(source: str, seconds: float = 1.5) -> dict:
     """Open the source the way the exhibit does (edge.camera.parse_source), read frames, report size and FPS."""
     from edge.camera.base import CameraError, SourceError
-    from edge.camera.sources import VideoFile, parse_source
+    from edge.camera.sources import ImageFolder, VideoFile, parse_source
 
     try:
         cam = parse_source(source, loop=False, pace=False)
@@ -54,7 +55,8 @@ def _probe_camera(source: str, seconds: float = 1.5) -> dict:
         with cam:
             return _measure(cam.read, seconds, repr(cam))
     except CameraError as err:
-        return {"ok": False, "detail": f"{err} (if the exhibit is running, stop it first)"}
+        busy = "" if isinstance(cam, (VideoFile, ImageFolder)) else " (if the exhibit is running, stop it first)"
+        return {"ok": False, "detail": f"{err}{busy}"}
 
 
 def _measure(read, seconds: float, kind: str) -> dict:
@@ -142,10 +144,33 @@ def check_config(path: Path | None):
 
     if path is None:
         return Check("config", PASS, "no config file: built-in defaults"), ExhibitConfig()
+    warnings: list[str] = []
     try:
-        return Check("config", PASS, f"{path}: valid"), load_config(path)
+        config = load_config(path, warn=warnings.append)
     except ConfigError as err:
         return Check("config", FAIL, str(err)), ExhibitConfig()
+    if warnings:  # e.g. a key that is no longer used: the exhibit runs, but the file should be tidied
+        return Check("config", WARN, "; ".join(warnings)), config
+    return Check("config", PASS, f"{path}: valid"), config
+
+
+def check_content(root: Path | None) -> Check:
+    """Load every text file (syntax) and check that pl and en show the same texts (`emotions run` refuses to start
+    otherwise: FAIL); a staff copy that lacks keys (shown from the program's texts) or has keys the program never
+    reads is a WARN."""
+    from edge.ui.i18n import CONTENT_DIR, LANGUAGES, ContentError, content_notes, content_problems, flatten, load_texts
+
+    root = root or CONTENT_DIR
+    try:
+        problems, notes = content_problems(root), content_notes(root)
+        keys = len(flatten(load_texts(LANGUAGES[0], root)))
+    except ContentError as err:
+        return Check("content", FAIL, str(err))
+    for status, lines in ((FAIL, problems), (WARN, notes)):
+        if lines:
+            more = f" (and {len(lines) - 3} more)" if len(lines) > 3 else ""
+            return Check("content", status, "; ".join(lines[:3]) + more)
+    return Check("content", PASS, f"{root}: {keys} texts in each of {', '.join(LANGUAGES)}")
 
 
 def check_runtime() -> Check:
@@ -260,11 +285,12 @@ def check_disk(paths: list[Path], min_free_mb: int = MIN_FREE_MB) -> Check:
 
 
 def run_checks(config_path: Path | None, source: str | None, model: Path | None,
-               fonts_dir: Path = FONTS_DIR, golden_dir: Path = GOLDEN_DIR) -> list[Check]:
+               fonts_dir: Path = FONTS_DIR, golden_dir: Path = GOLDEN_DIR, content_dir: Path | None = None
+               ) -> list[Check]:
     from edge.classify import DEFAULT_MODEL
 
     config_check, config = check_config(config_path)
-    checks = [config_check]
+    checks = [config_check, check_content(content_dir or config.content_path)]
     checks.append(_isolated("camera", source or config.source))
     checks.append(_isolated("display"))
     checks.append(_isolated("audio"))
@@ -291,6 +317,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--source", help="camera/video source to test instead of the config's")
     parser.add_argument("--model", type=Path, help="model file to test instead of the config's")
+    parser.add_argument("--content-dir", type=Path, metavar="DIR", help="text folder to check instead of the config's")
     parser.add_argument("--fonts", type=Path, default=FONTS_DIR, help=argparse.SUPPRESS)
     parser.add_argument("--golden", type=Path, default=GOLDEN_DIR, help=argparse.SUPPRESS)
 
@@ -298,7 +325,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def main(args: argparse.Namespace) -> int:
     from edge.config import resolve_config_path
 
-    checks = run_checks(resolve_config_path(args.config), args.source, args.model, args.fonts, args.golden)
+    checks = run_checks(resolve_config_path(args.config), args.source, args.model, args.fonts, args.golden,
+                        args.content_dir)
     print(format_table(checks))
     return 1 if any(c.status == FAIL for c in checks) else 0
 

@@ -1,8 +1,10 @@
 """`emotions soak`: run the full exhibit headless on a looping video and watch it for leaks and slow-downs.
 
 Prints RSS, FPS and error counts every minute (or every --report-every seconds) and one summary line.
-Pass criteria (the issue's goal for 60 minutes): 0 errors, RSS growth < 5 % after warm-up, and the
-FPS of the last interval within 20 % of the first. Exit code 0 = pass, 1 = fail, 2 = could not start.
+Pass criteria (the issue's goal for 60 minutes): at least one camera/video frame processed, 0 errors, RSS growth
+< 5 % after warm-up, and the FPS of the last interval within 20 % of the first. A soak stopped before its time
+(SIGTERM, Ctrl-C) is reported as incomplete, not judged on memory or speed. Exit code 0 = pass, 1 = fail,
+2 = could not start, 3 = stopped early (incomplete).
 """
 
 from __future__ import annotations
@@ -18,12 +20,14 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TextIO
 
+from edge.argtypes import number
 from edge.memory import rss_bytes
 
 HELP = "run the exhibit headless on a looping video; report RSS, FPS and errors every minute"
 
 MAX_RSS_GROWTH = 0.05
 MIN_FPS_RATIO = 0.8  # last interval vs. first interval
+EXIT_INCOMPLETE = 3
 
 
 class ErrorCounter(logging.Handler):
@@ -83,34 +87,54 @@ class SoakMonitor:
               f"errors {self.errors.count}, presses {self.presses()}, decisions {self.decisions}",
               file=self.out, flush=True)
 
-    def finish(self, exit_code: int) -> tuple[bool, str]:
+    def finish(self, exit_code: int, processed: int | None = None, source_error: str = "",
+               stopped_by: str = "") -> tuple[int, str]:
+        """(exit code, summary line). `processed` = camera/video frames the pipeline classified (None = unknown);
+        `stopped_by` names a signal that ended the run (also inferred from a run shorter than planned)."""
         now = self.clock()
         if self._interval_frames and now - self._interval_start >= self.report_every / 2:
             self._report(now)  # a last partial interval, unless too short to mean anything
         final = self.rss()
         base = self.baseline_rss or self.first_rss
         growth = (final - base) / base
+        early = bool(stopped_by) or now - self.start < self.seconds
         problems = []
         if exit_code != 0:
             problems.append(f"app exited with {exit_code}")
         if self.errors.count:
             problems.append(f"{self.errors.count} errors (last: {self.errors.last})")
-        if growth >= MAX_RSS_GROWTH:
+        if processed == 0:  # the UI loop alone proves nothing: the pipeline must have classified frames
+            problems.append("no camera/video frame was processed" + (f" ({source_error})" if source_error else ""))
+        if not early and growth >= MAX_RSS_GROWTH:
             problems.append(f"RSS grew {growth:+.1%} (limit {MAX_RSS_GROWTH:.0%})")
         if self.frames == 0:
             problems.append("no frame ran")
         fps = self.fps_history
-        if len(fps) >= 2 and fps[0] > 0 and fps[-1] < MIN_FPS_RATIO * fps[0]:
+        if not early and len(fps) >= 2 and fps[0] > 0 and fps[-1] < MIN_FPS_RATIO * fps[0]:
             problems.append(f"FPS fell from {fps[0]:.1f} to {fps[-1]:.1f}")
         mean_fps = self.frames / max(now - self.start, 1e-6)
         fps_range = f" (min {min(fps):.1f}, max {max(fps):.1f})" if fps else ""
-        verdict = "FAIL: " + "; ".join(problems) if problems else "PASS"
         minutes = (now - self.start) / 60
+        if problems:
+            verdict, code = "FAIL: " + "; ".join(problems), 1
+        elif early:
+            by = f" by {stopped_by}" if stopped_by else ""
+            verdict = (f"INCOMPLETE: stopped{by} after {minutes:.1f} of {self.seconds / 60:.1f} min; "
+                       "memory and speed not judged")
+            code = EXIT_INCOMPLETE
+        else:
+            verdict, code = "PASS", 0
+        processed_text = "" if processed is None else f", {processed} camera frames processed"
+        if self.baseline_rss is None:
+            rss_text = (f"RSS {self.first_rss / 2**20:.1f} at start → {final / 2**20:.1f} MB "
+                        f"(the {self.warmup:.0f} s warm-up did not end)")
+        else:
+            rss_text = (f"RSS {self.first_rss / 2**20:.1f} at start, {base / 2**20:.1f} after {self.warmup:.0f} s "
+                        f"warm-up → {final / 2**20:.1f} MB ({growth:+.1%})")
         line = (f"soak summary: {minutes:.1f} min, {self.frames} frames, FPS {mean_fps:.1f}{fps_range}, "
-                f"RSS {self.first_rss / 2**20:.1f} at start, {base / 2**20:.1f} after {self.warmup:.0f} s warm-up → "
-                f"{final / 2**20:.1f} MB ({growth:+.1%}), errors {self.errors.count}, "
-                f"presses {self.presses()}, decisions {self.decisions} — {verdict}")
-        return not problems, line
+                f"{rss_text}, errors {self.errors.count}, "
+                f"presses {self.presses()}, decisions {self.decisions}{processed_text} — {verdict}")
+        return code, line
 
 
 class ScriptedVisitor:
@@ -171,13 +195,19 @@ def run_soak(config, seconds: float, report_every: float = 60.0, out: TextIO = s
     root = logging.getLogger()
     root.addHandler(monitor.errors)
     vision = None
+    stopped_by = ""
     try:
         vision = make_vision(config)
         app = make_app(config, vision, monitor, visitor_every)
         visitor = f", a visitor presses a button every {visitor_every:g} s" if visitor_every > 0 else ""
         print(f"soak: {seconds / 60:.1f} min on {config.source}, report every {report_every:.0f} s{visitor}",
               file=out, flush=True)
-        code = int(app.run(max_seconds=seconds) or 0)
+        try:
+            code = int(app.run(max_seconds=seconds) or 0)
+            if getattr(app, "exit_code", None) is not None:  # set by the app's SIGTERM handler (a full run leaves None)
+                stopped_by = "SIGTERM"
+        except KeyboardInterrupt:  # Ctrl-C: still say what was measured
+            code, stopped_by = 0, "SIGINT"
     finally:
         root.removeHandler(monitor.errors)
         if vision is not None and hasattr(vision, "stop"):
@@ -185,20 +215,23 @@ def run_soak(config, seconds: float, report_every: float = 60.0, out: TextIO = s
                 vision.stop()
             except Exception:  # noqa: BLE001 - stopping twice or after a failure must not hide the summary
                 logging.getLogger(__name__).debug("vision.stop() failed", exc_info=True)
-    ok, line = monitor.finish(code)
+    processed = getattr(vision, "frames_processed", None)  # a real pipeline counts what it classified
+    code, line = monitor.finish(code, processed, getattr(vision, "last_error", "") or "", stopped_by)
     print(line, file=out, flush=True)
-    return 0 if ok else 1
+    return code
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--source", required=True, help="a video file (looped) or image folder to play")
     length = parser.add_mutually_exclusive_group()
-    length.add_argument("--minutes", type=float, default=60.0, help="how long to run (default 60)")
-    length.add_argument("--seconds", type=float, help="how long to run, in seconds (for quick checks)")
+    length.add_argument("--minutes", type=number(0.0, lo_open=True), default=60.0, help="how long to run (default 60)")
+    length.add_argument("--seconds", type=number(0.0, lo_open=True),
+                        help="how long to run, in seconds (for quick checks)")
     parser.add_argument("--config", type=Path, help="exhibit config (default: built-in defaults)")
     parser.add_argument("--model", help="model file instead of the config's")
-    parser.add_argument("--report-every", type=float, default=60.0, help="seconds between report lines (default 60)")
-    parser.add_argument("--visitor-every", type=float, default=5.0, metavar="SECONDS",
+    parser.add_argument("--report-every", type=number(0.0, lo_open=True), default=60.0,
+                        help="seconds between report lines (default 60)")
+    parser.add_argument("--visitor-every", type=number(0.0), default=5.0, metavar="SECONDS",
                         help="a scripted visitor presses a button this often (default 5; 0 = nobody, Attract only)")
 
 

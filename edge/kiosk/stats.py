@@ -2,7 +2,7 @@
 
 The SQLite file holds one row per (hour, emotion) with a count and nothing else: no times finer
 than the hour, no scores, no images, nothing about a person. `emotions stats` prints the table and
-can draw a chart (matplotlib is optional on the Pi).
+can draw a chart (edge/kiosk/chart.py, with pygame: nothing beyond the edge install).
 """
 
 from __future__ import annotations
@@ -10,12 +10,13 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import logging
+import os
 import sqlite3
 import sys
 from collections.abc import Iterable
 from pathlib import Path
 
-from edge.labels import COLOURS, EMOTIONS
+from edge.labels import EMOTIONS
 
 log = logging.getLogger(__name__)
 
@@ -80,8 +81,15 @@ class StatsRecorder:
 def read_counts(path: str | Path, since: dt.date | None = None) -> list[tuple[str, str, int]]:
     """(hour, emotion, count) rows, oldest first."""
     path = Path(path)
-    if not path.is_file():
+    try:
+        exists = path.is_file()
+    except OSError as err:  # e.g. a 0750 /var/lib/emotions read by another user
+        hint = " (run it with sudo, or as the emotions user)" if isinstance(err, PermissionError) else ""
+        raise StatsError(f"{path}: cannot read ({err.strerror or err}){hint}") from None
+    if not exists:
         raise StatsError(f"{path}: no statistics file (is 'statistics = true' set in the config?)")
+    if not os.access(path, os.R_OK):
+        raise StatsError(f"{path}: permission denied (run it with sudo, or as the emotions user)")
     try:
         db = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
         try:
@@ -132,35 +140,15 @@ def format_table(rows: list[tuple[str, str, int]]) -> str:
 
 
 def plot(rows: list[tuple[str, str, int]], out: Path) -> None:
-    """Stacked bars: shown emotions per hour of day. Raises StatsError when matplotlib is missing."""
-    try:
-        import matplotlib
+    """Stacked bars: shown emotions per hour of day, as a PNG file."""
+    from edge.kiosk.chart import ChartError, draw_chart
 
-        matplotlib.use("Agg")  # no display on the Pi's console, and none needed for a file
-        import matplotlib.pyplot as plt
-    except ImportError:
-        raise StatsError("matplotlib is not installed; install it (pip install matplotlib) to draw charts") from None
-    hours = per_hour_of_day(rows)
-    xs = list(range(24))
-    fig, ax = plt.subplots(figsize=(10, 5), dpi=100)
-    bottom = [0] * 24
-    for emotion in EMOTIONS:
-        values = [hours.get(h, {}).get(emotion, 0) for h in xs]
-        ax.bar(xs, values, bottom=bottom, label=emotion, color=[c / 255 for c in COLOURS[emotion]])
-        bottom = [b + v for b, v in zip(bottom, values)]
     first, last = (rows[0][0][:10], rows[-1][0][:10]) if rows else ("", "")
-    ax.set_title(f"Emotions shown per hour of day ({first} – {last})" if rows else "No data yet")
-    ax.set_xlabel("hour of day")
-    ax.set_ylabel("count")
-    ax.set_xticks(xs)
-    ax.legend(loc="upper left", fontsize="small")
-    fig.tight_layout()
+    title = f"Emotions shown per hour of day ({first} – {last})" if rows else "No data yet"
     try:
-        fig.savefig(out, format="png")
-    except OSError as err:
-        raise StatsError(f"{out}: cannot write chart ({err.strerror or err})") from None
-    finally:
-        plt.close(fig)
+        draw_chart(per_hour_of_day(rows), title, out)
+    except ChartError as err:
+        raise StatsError(str(err)) from None
 
 
 def _date(text: str) -> dt.date:

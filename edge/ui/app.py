@@ -23,7 +23,7 @@ import pygame
 
 from edge.config import ExhibitConfig
 from edge.types import Decision, VisionSource
-from edge.ui.i18n import LANGUAGES, Content, ContentError
+from edge.ui.i18n import CONTENT_DIR, LANGUAGES, Content, ContentError, check_content
 from edge.ui.input import GpioButton, translate
 from edge.ui.music import TRACK_FOR, MusicPlayer
 from edge.ui.scenes.base import Scene
@@ -75,7 +75,9 @@ class ExhibitApp:
         self.fonts = Fonts()
         self.text_cache = TextCache(self.fonts)
         overrides = {lang: {"ui.attract.privacy": text} for lang, text in config.privacy_notice.items() if text}
-        self.content = Content(config.language, overrides=overrides)
+        content_root = config.content_path or CONTENT_DIR
+        check_content(content_root)  # refuse to start rather than stop mid-visit on a missing text
+        self.content = Content(config.language, root=content_root, overrides=overrides)
         self.music = MusicPlayer(config.music_volume)
         self.classes = scene_classes()
         self.high_scores: dict[str, int] = {}  # date → the day's best dance score (memory only, nothing personal)
@@ -252,6 +254,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--windowed", action="store_true", help="run in an 800×480 window instead of full-screen")
     parser.add_argument("--lang", choices=LANGUAGES, default=None, help="start language (default: the config's)")
     parser.add_argument("--config", type=Path, default=None, help="exhibit configuration TOML file")
+    parser.add_argument("--content-dir", type=Path, default=None, metavar="DIR",
+                        help="folder with the pl/ and en/ text files (default: the config's content_dir, else the "
+                        "bundled texts)")
     parser.add_argument("--screenshots", type=Path, default=None, metavar="DIR",
                         help="render every scene and activity step to PNG files in DIR and exit (no camera needed)")
 
@@ -267,6 +272,8 @@ def _load_config(args: argparse.Namespace) -> ExhibitConfig:
         changes["fullscreen"] = False
     if args.source:
         changes["source"] = args.source
+    if getattr(args, "content_dir", None):
+        changes["content_dir"] = str(args.content_dir)
     return dataclasses.replace(config, **changes) if changes else config
 
 
@@ -279,6 +286,21 @@ def make_vision(config: ExhibitConfig, loop: bool = False, pace: bool = False) -
 
     classifier = Classifier(ClassifierOptions(model=config.model_path or DEFAULT_MODEL, threads=config.threads))
     return Pipeline(parse_source(config.source, loop=loop, pace=pace), classifier, detector=config.detector)
+
+
+HEADLESS_DRIVERS = ("dummy", "offscreen")  # SDL falls back to offscreen when there is no display at all
+
+
+def source_label(vision: VisionSource) -> str:
+    """What the status line calls the source: "demo video" / "video ok" / "camera lost"... (a video is not a camera)."""
+    from edge.camera.sources import DEMO_VIDEO, ImageFolder, VideoFile
+
+    source, state = getattr(vision, "source", None), vision.state.value
+    if isinstance(source, VideoFile) and source.path == DEMO_VIDEO:
+        return "demo video" if state == "ok" else f"demo video {state}"
+    if isinstance(source, (VideoFile, ImageFolder)):
+        return f"video {state}"
+    return f"camera {state}"
 
 
 def _with_status_log(beat: Callable[[], None], get_app: Callable[[], ExhibitApp], vision: VisionSource,
@@ -300,7 +322,7 @@ def _with_status_log(beat: Callable[[], None], get_app: Callable[[], ExhibitApp]
         if result is not None and result.smoothed is not None:
             top = int(result.smoothed.argmax())
             seen = f"{result.face_count} face(s), looks {EMOTIONS[top]} {result.smoothed[top]:.2f}"
-        log.info("headless: scene %s, camera %s, %s, %.0f FPS", get_app().state_name, vision.state.value, seen,
+        log.info("headless: scene %s, %s, %s, %.0f FPS", get_app().state_name, source_label(vision), seen,
                  state["frames"] / (now - state["since"]))
         state.update(since=now, frames=0)
 
@@ -330,9 +352,11 @@ def main(args: argparse.Namespace) -> int:
 
             on_decision = StatsRecorder(config.statistics_path).on_decision
         beat = watchdog.default().loop_callback()
-        if os.environ.get("SDL_VIDEODRIVER") == "dummy":  # headless: say what the exhibit sees
-            beat = _with_status_log(beat, lambda: app, vision)
         app = ExhibitApp(config, vision, heartbeat=beat, on_decision=on_decision)
+        driver = pygame.display.get_driver() if pygame.display.get_init() else "none"
+        if driver in HEADLESS_DRIVERS:  # no screen to look at: say what the exhibit sees
+            log.info("no display (SDL video driver %s): status every 10 s on stderr", driver)
+            app.heartbeat = _with_status_log(beat, lambda: app, vision)
         try:
             return app.run()
         finally:

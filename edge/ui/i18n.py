@@ -2,7 +2,11 @@
 
 Each file's stem is a namespace: `t("joy.dance.title")` reads key `dance.title` from joy.toml;
 keys without a file name (`t("attract.button")`) are read from ui.toml.
-Polish and English must have the same keys (`missing_keys` checks it; a test runs it).
+Staff may keep their own copy (`content_dir`): it is laid over the program's texts, so a key the copy lacks (a
+new game after an update, a line deleted by mistake) shows the program's text rather than stopping the exhibit;
+`content_notes` lists those keys, and keys the program never reads, for `emotions doctor` to warn about.
+Polish and English must still have the same keys after that (`content_problems`; for the bundled texts a test
+runs it): `emotions run` refuses to start otherwise, so a visitor never reaches a screen whose text is missing.
 """
 
 from __future__ import annotations
@@ -20,9 +24,11 @@ class ContentError(Exception):
 
 
 def load_language(lang: str, root: Path = CONTENT_DIR) -> dict[str, Any]:
-    folder = root / lang
+    folder = Path(root) / lang
     if lang not in LANGUAGES:
         raise ContentError(f"unknown language {lang!r}; expected one of {', '.join(LANGUAGES)}")
+    if not Path(root).is_dir():
+        raise ContentError(f"content folder {root} not found (content_dir in the config?)")
     files = sorted(folder.glob("*.toml"))
     if not files:
         raise ContentError(f"no content files in {folder}")
@@ -56,11 +62,81 @@ def missing_keys(root: Path = CONTENT_DIR) -> list[str]:
     return sorted(f"{lang}: {key}" for lang in LANGUAGES for key in every - set(flat[lang]))
 
 
+def key_file(root: Path, lang: str, key: str) -> tuple[Path, str]:
+    """The file a flattened key lives in, and the key inside that file: 'joy.dance.title' → joy.toml, dance.title."""
+    stem, _, rest = key.partition(".")
+    return Path(root) / lang / f"{stem}.toml", rest
+
+
+def _is_bundled(root: Path) -> bool:
+    return Path(root).resolve() == CONTENT_DIR.resolve()
+
+
+def _laid_over(base: Any, top: Any) -> Any:
+    """`top` with whatever tables and keys it lacks taken from `base` (a list or text in `top` wins whole)."""
+    if not (isinstance(base, dict) and isinstance(top, dict)):
+        return top
+    return {**base, **{key: _laid_over(base.get(key), value) for key, value in top.items()}}
+
+
+def load_texts(lang: str, root: Path = CONTENT_DIR) -> dict[str, Any]:
+    """The texts the exhibit shows in `lang`: `root`'s, over the program's own for a staff copy."""
+    texts = load_language(lang, root)
+    return texts if _is_bundled(root) else _laid_over(load_language(lang, CONTENT_DIR), texts)
+
+
+def content_problems(root: Path = CONTENT_DIR) -> list[str]:
+    """One line per key of the program's texts that one language shows and another lacks, naming the file
+    (after a staff copy is laid over the program's texts, only lists of different lengths can cause it: the
+    language may switch mid-activity, at any item). Raises ContentError for an unreadable or broken file."""
+    flat = {lang: flatten(load_texts(lang, root)) for lang in LANGUAGES}
+    known = set().union(*(flatten(load_language(lang, CONTENT_DIR)) for lang in LANGUAGES))
+
+    def shown(key: str) -> bool:  # a key the program reads, or an item of a list it shows by index
+        return key in known or any(part.isdigit() for part in key.split("."))
+
+    problems = []
+    for lang in LANGUAGES:
+        for other in LANGUAGES:
+            for key in sorted(k for k in set(flat[other]) - set(flat[lang]) if shown(k)):
+                path, inner = key_file(root, lang, key)
+                problems.append(f"{path}: missing key '{inner}' (present in {other}/{path.name})")
+    return problems
+
+
+def content_notes(root: Path) -> list[str]:
+    """For a staff copy: the keys it lacks, shown from the program's texts instead, and the keys in it that the
+    program never reads (a misspelt key's edit would not show). Raises ContentError like content_problems."""
+    if _is_bundled(root):
+        return []
+    notes = []
+    for lang in LANGUAGES:
+        theirs, ours = flatten(load_language(lang, root)), flatten(load_language(lang, CONTENT_DIR))
+        for key in sorted(set(ours) - set(theirs)):
+            path, inner = key_file(root, lang, key)
+            notes.append(f"{path}: no key '{inner}', the program's text is shown")
+        for key in sorted(set(theirs) - set(ours)):
+            if not key.rsplit(".", 1)[-1].isdigit():  # a longer list is an edit, not an unknown key
+                path, inner = key_file(root, lang, key)
+                notes.append(f"{path}: key '{inner}' is not used by the program (misspelt?)")
+    return notes
+
+
+def check_content(root: Path = CONTENT_DIR) -> None:
+    """Raise ContentError (one line: the first file and key, and how many more) unless every text the program
+    shows exists in every language."""
+    problems = content_problems(root)
+    if problems:
+        more = f" (and {len(problems) - 1} more: run 'emotions doctor')" if len(problems) > 1 else ""
+        raise ContentError(problems[0] + more)
+
+
 class Content:
     """Texts of one language, with the other languages loaded too so the visitor can switch instantly."""
 
     def __init__(self, lang: str = "pl", root: Path = CONTENT_DIR, overrides: dict[str, dict[str, str]] | None = None):
-        self._all = {code: load_language(code, root) for code in LANGUAGES}
+        self.root = Path(root)
+        self._all = {code: load_texts(code, root) for code in LANGUAGES}
         self._overrides = overrides or {}  # e.g. the configured privacy notice per language
         self.lang = lang if lang in LANGUAGES else LANGUAGES[0]
 
@@ -83,7 +159,7 @@ class Content:
                 node = node[int(part)]
             else:
                 raise ContentError(f"missing content key {key!r} in language {self.lang!r} "
-                                   f"(assets/content/{self.lang}/)")
+                                   f"({self.root / self.lang}/)")
         return node
 
     def t(self, key: str, **fmt: Any) -> str:

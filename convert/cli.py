@@ -9,6 +9,8 @@ import os
 import sys
 from pathlib import Path
 
+from edge.argtypes import add_zoom_views
+
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 SUBCOMMANDS = ("convert", "verify", "bench", "calibrate-crop")
@@ -40,10 +42,9 @@ def build_parser() -> argparse.ArgumentParser:
                       help="record in the model file that the exhibit averages each face with its mirror image "
                       "(verified and benchmarked that way; default: as the run's adjust.json records for an "
                       "adjusted.keras, else no)")
-    conv.add_argument("--zoom-views", type=float, nargs="*", default=None, metavar="Z",
-                      help="record in the model file that the exhibit also averages the face zoomed by these "
-                      "factors (mirrored too with --flip-average), e.g. 1.1; none = no zoomed views (default: as "
-                      "the run's adjust.json records for an adjusted.keras, else none)")
+    add_zoom_views(conv, "record in the model file that the exhibit also averages the face zoomed by these "
+                   "comma-separated factors (mirrored too with --flip-average), e.g. 1.1; 'none' or no value = no "
+                   "zoomed views (default: as the run's adjust.json records for an adjusted.keras, else none)")
     conv.add_argument("--no-verify", action="store_true", help="skip verification, benchmark and card")
     conv.add_argument("--allow-drop", action="store_true", help="write the file and exit 0 even if it lost more "
                       "than 1 point against the Keras model (without it such a file is left in a folder beside OUT, "
@@ -83,9 +84,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _zoom_views(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--zoom-views", type=float, nargs="*", default=None, metavar="Z",
-                   help="average with the face zoomed by these factors; none = no zoomed views (default: as the "
-                   "model file recommends)")
+    add_zoom_views(p, "average with the face zoomed by these comma-separated factors; 'none' or no value = no "
+                   "zoomed views (default: as the model file recommends)")
 
 
 def _zooms(args) -> tuple[float, ...] | None:

@@ -60,3 +60,10 @@ def number_list(text: str) -> list[float]:
             raise argparse.ArgumentTypeError(f"{part.strip()!r} is not a finite number")
         out.append(value)
     return out
+
+
+def add_zoom_views(parser: argparse.ArgumentParser, help: str, default: list[float] | None = None) -> None:
+    """`--zoom-views Z[,Z…]`, the one form every command takes: comma-separated factors, repeatable; 'none' or
+    no value at all = no zoomed views. One value per option, so it never swallows a following path."""
+    parser.add_argument("--zoom-views", type=number_list, nargs="?", const=[], action="extend", default=default,
+                        metavar="Z[,Z…]", help=help)

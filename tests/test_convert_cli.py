@@ -252,3 +252,21 @@ def test_calibrate_crop_lists_images_as_training_does_and_counts_unreadable_ones
     assert len(made) == 14
     assert [r.getMessage() for r in caplog.records] == [
         f"skipped 1 unreadable image(s) of 15 picked from {data / 'validation'} (first: {broken})"]
+
+
+def test_zoom_views_take_one_form_in_every_command_and_never_swallow_a_path():
+    from convert.cli import build_parser as convert_parser
+    from edge.cli import build_parser as edge_parser
+    from train.cli import build_parser as train_parser
+
+    convert = convert_parser()
+    assert convert.parse_args(["bench", "--zoom-views", "1.1", "m.tflite"]).model == Path("m.tflite")
+    assert convert.parse_args(["bench", "m.tflite", "--zoom-views"]).zoom_views == []  # no value = none
+    assert convert.parse_args(["bench", "m.tflite"]).zoom_views is None  # not given = the file's own
+    assert convert.parse_args(["verify", "m.tflite", "--zoom-views", "1.1,1.25"]).zoom_views == [1.1, 1.25]
+    adjust = train_parser().parse_args(["adjust", "--zoom-views", "1.1", "runs/r", "--zoom-views", "none"])
+    assert adjust.run == Path("runs/r") and adjust.zoom_views == [1.1]
+    classify = edge_parser().parse_args(["classify", "--zoom-views", "1.1", "photo.jpg"])
+    assert classify.zoom_views == [1.1] and "photo.jpg" in map(str, classify.paths)
+    with pytest.raises(SystemExit):
+        convert.parse_args(["bench", "m.tflite", "--zoom-views", "1.1;1.2"])

@@ -682,9 +682,9 @@ def test_cli_errors_are_one_line(tmp_path):
 def test_fit_refuses_out_of_range_options_in_one_line(tmp_path):
     for flags, error in ((("--holdout", "1.5"), "argument --holdout: must be a fraction"),
                          (("--holdout", "-0.1"), "argument --holdout: must be a fraction"),
-                         (("--epochs", "0"), "argument --epochs: must be at least 1"),
-                         (("--patience", "0"), "argument --patience: must be at least 1"),
-                         (("--limit", "0"), "argument --limit: must be at least 1")):
+                         (("--epochs", "0"), "argument --epochs: 0 is out of range; expected ≥ 1"),
+                         (("--patience", "0"), "argument --patience: 0 is out of range; expected ≥ 1"),
+                         (("--limit", "0"), "argument --limit: 0 is out of range; expected ≥ 1")):
         proc = cli("fit", "--preset", "tiny", *flags, "--data", str(tmp_path), cwd=tmp_path)
         out, _ = proc.communicate(timeout=120)
         assert proc.returncode == 2 and error in out and "Traceback" not in out, out

@@ -9,17 +9,12 @@ import signal
 import sys
 from pathlib import Path
 
+from edge.argtypes import add_zoom_views, integer
+
 # Quieten TensorFlow's C++ start-up chatter before it is imported anywhere.
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 log = logging.getLogger("emotions-train")
-
-
-def _positive_int(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
-    return value
 
 
 def _holdout_fraction(text: str) -> float:
@@ -54,16 +49,16 @@ def build_parser() -> argparse.ArgumentParser:
     fit = sub.add_parser("fit", help="train a preset (or --resume a run folder)")
     fit.add_argument("--preset", default="res48", help=f"one of: {', '.join(PRESETS)} (default res48)")
     fit.add_argument("--resume", type=Path, metavar="RUN", help="continue a run folder from its last epoch")
-    fit.add_argument("--epochs", type=_positive_int, help="override the preset's epoch count (with --resume: re-plan "
+    fit.add_argument("--epochs", type=integer(1), help="override the preset's epoch count (with --resume: re-plan "
                      "the schedule to end there)")
-    fit.add_argument("--patience", type=_positive_int, help="early-stopping patience in epochs (overrides the preset)")
+    fit.add_argument("--patience", type=integer(1), help="early-stopping patience in epochs (overrides the preset)")
     fit.add_argument("--holdout", type=_holdout_fraction, default=0.1,
                      help="stratified fraction of train kept for early stopping and model choice (default 0.1; 0: a "
                      "refit on all of train); validation is only reported")
     fit.add_argument("--seed", type=int, default=1, help="initialisation, shuffling and augmentation (default 1)")
     fit.add_argument("--holdout-seed", type=int, default=1, help="which images form the holdout (default 1); keep "
                      "it the same for runs that will be compared, ensembled or distilled")
-    fit.add_argument("--limit", type=_positive_int, help="at most this many training images per class (smoke runs)")
+    fit.add_argument("--limit", type=integer(1), help="at most this many training images per class (smoke runs)")
     fit.add_argument("--strategy", choices=["default", "mirrored", "multiworker"], default="default",
                      help="tf.distribute strategy (mirrored uses all GPUs, or two logical CPUs)")
     fit.add_argument("--weights", help="local ImageNet weights file for the seed-9 MobileNetV2 backbone")
@@ -98,9 +93,8 @@ def build_parser() -> argparse.ArgumentParser:
                      "issue (accuracy plus targets, so offsets cannot spend accuracy for macro-F1)")
     adj.add_argument("--flip", action=argparse.BooleanOptionalAction, default=None,
                      help="fit on answers averaged with the mirrored face (default: the preset's flip_tta)")
-    adj.add_argument("--zoom-views", type=float, nargs="+", default=[], metavar="Z",
-                     help="also average with the face zoomed by these factors, as the model will ship "
-                     "(emotions-convert --zoom-views)")
+    add_zoom_views(adj, "also average with the face zoomed by these comma-separated factors, as the model will "
+                   "ship (emotions-convert --zoom-views)", default=[])
     adj.add_argument("--without-train-copies", action="store_true",
                      help="fit and score on the holdout faces with no pixel-identical copy in the training part "
                      "(FER2013 repeats faces; the copies flatter their classes), and compare with fitting on all")
@@ -124,7 +118,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     bench = sub.add_parser("bench", help="training images/second per preset on this machine")
     bench.add_argument("presets", nargs="*", help="presets to measure (default: all but seed-9)")
-    bench.add_argument("--steps", type=_positive_int, default=20, help="timed steps per preset (default 20)")
+    bench.add_argument("--steps", type=integer(1), default=20, help="timed steps per preset (default 20)")
 
     sub.add_parser("presets", help="list the presets and what they do")
     return parser

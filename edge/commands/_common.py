@@ -6,7 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from edge.argtypes import integer, number_list
+from edge.argtypes import add_zoom_views, integer
 from edge.camera import CameraError, SourceError
 from edge.detect import DETECTORS, DetectorError
 from edge.modelfile import ModelFileError
@@ -21,10 +21,9 @@ def add_model_arguments(parser: argparse.ArgumentParser, detector: bool = True) 
     parser.add_argument("--threads", type=integer(1, 8), default=1, help="TFLite threads, 1..8 (default 1)")
     parser.add_argument("--flip", action=argparse.BooleanOptionalAction, default=None,
                         help="add the mirrored crop to the test-time views (default: as the model file recommends)")
-    parser.add_argument("--zoom-views", type=number_list, action="extend", default=None, metavar="Z[,Z...]",
-                        help="add the crop zoomed by these comma-separated factors (e.g. 1.1,1.25; and mirrored, "
-                        "with --flip) to the test-time views; 'none' = no zoomed views (default: as the model "
-                        "file recommends)")
+    add_zoom_views(parser, "add the crop zoomed by these comma-separated factors (e.g. 1.1,1.25; and mirrored, "
+                   "with --flip) to the test-time views; 'none' or no value = no zoomed views (default: as the "
+                   "model file recommends)")
     if detector:
         parser.add_argument("--detector", default="auto", choices=["auto", *DETECTORS], help="face detector")
 

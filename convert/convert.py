@@ -22,6 +22,7 @@ from convert.quantize import MODES
 from edge.labels import EMOTIONS
 from edge.modelfile import CropSpec, ModelSpec, read_spec
 from edge.views import TestTimeViews
+from train.keras_file import check_keras_file
 
 log = logging.getLogger(__name__)
 
@@ -251,11 +252,12 @@ def convert_model(
         raise ValueError(f"unknown quantization {mode!r}; choose one of {', '.join(MODES)}")
     # Everything that can be checked cheaply is, before the minutes of converting and verifying.
     check_out(out)
+    check_keras_file(keras_path)
     crop = load_crop(crop_file)
     views = choose_views(keras_path) if views is None else views
     facts = training_facts(keras_path)
     check_dataset(root, needed_splits(mode, verify_model))
-    from train.models import load_keras_file  # imports TensorFlow (seconds): after the checks above
+    from train.keras_file import load_keras_file  # imports TensorFlow (seconds): after the checks above
 
     model = load_keras_file(keras_path, compile=False)
     in_shape = model.input_shape

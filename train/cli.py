@@ -171,12 +171,15 @@ def _dispatch(args) -> int:
         return 0
     if args.command == "evaluate":
         from train.data import resolve_root
-        from train.evaluate import Ensemble, evaluate_model
-        from train.models import load_keras_file
+        from train.keras_file import check_keras_file, load_keras_file
 
         if len(args.model) > 1 and not args.out:
             raise ValueError("an ensemble's metrics need a folder of their own: give -o DIR")
+        for path in args.model:
+            check_keras_file(path)  # before TensorFlow is imported
         root = resolve_root(args.data)
+        from train.evaluate import Ensemble, evaluate_model
+
         models = [load_keras_file(path) for path in args.model]
         model = models[0] if len(models) == 1 else Ensemble(models)
         evaluate_model(model, root, args.out or default_evaluation_dir(args.model[0]), cache_dir=args.cache_dir,

@@ -3,9 +3,6 @@ so the edge feeds pixels as they come and the int8 input quantisation is exact."
 
 from __future__ import annotations
 
-import zipfile
-from pathlib import Path
-
 import keras
 from keras import layers, regularizers
 
@@ -165,20 +162,3 @@ BUILDERS = {
     "tiny_cnn": tiny_cnn,
 }
 
-
-def load_keras_file(path: Path, *, compile: bool = True) -> keras.Model:
-    """A saved `.keras` model, or ValueError/FileNotFoundError in one line that says what was given instead: a
-    run folder (its best.keras is named), a missing path, or a file that is not a Keras archive."""
-    path = Path(path)
-    if path.is_dir():
-        hint = f": give {path / 'best.keras'}" if (path / "best.keras").exists() else ""
-        raise ValueError(f"{path} is a folder, not a .keras model file{hint}")
-    if not path.is_file():
-        raise FileNotFoundError(f"model not found: {path}")
-    if not zipfile.is_zipfile(path):
-        raise ValueError(f"{path} is not a Keras .keras model file (a .keras file is a zip archive)")
-    try:
-        return keras.models.load_model(path, compile=compile)
-    except (OSError, ValueError, KeyError, TypeError) as err:
-        first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
-        raise ValueError(f"{path} could not be read as a Keras model: {first}") from err

@@ -22,7 +22,7 @@ import logging
 import threading
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 import numpy as np
@@ -51,6 +51,15 @@ class PipelineOptions:
     history_s: float = 6.0  # results kept for decide()
     backoff_s: tuple[float, float] = (0.5, 30.0)  # first and longest wait between reopen attempts
     decide: DecideOptions = DecideOptions()
+
+
+def backoff_waits(first: float, longest: float) -> Iterator[float]:
+    """The waits between reopen attempts of a lost camera: `first`, doubling, then `longest` for ever
+    (a camera back in seconds is found fast; one unplugged overnight costs one attempt every `longest` s)."""
+    wait = first
+    while True:
+        yield wait
+        wait = min(longest, wait * 2)
 
 
 def process(gray: np.ndarray, detector: Detector, classifier, crop: CropSpec, max_faces: int = 3):
@@ -229,8 +238,7 @@ class Pipeline:
         self._state, self.last_error = state, error
 
     def _capture_loop(self) -> None:
-        first, longest = self.options.backoff_s
-        wait = first
+        waits = backoff_waits(*self.options.backoff_s)
         while not self._stop.is_set():
             try:
                 if self._source is None:
@@ -240,14 +248,13 @@ class Pipeline:
                 self._set_state(CameraState.LOST, str(err))
                 if self._source is not None:
                     self._source.close()
-                if self._stop.wait(wait):
+                if self._stop.wait(next(waits)):
                     break
-                wait = min(longest, wait * 2)
                 continue
             if frame is None:
                 self._set_state(CameraState.ENDED)
                 break
-            wait = first
+            waits = backoff_waits(*self.options.backoff_s)  # the next loss starts short again
             self._set_state(CameraState.OK)
             with self._new_frame:
                 self._frame = frame  # overwrite: the slot holds only the newest frame

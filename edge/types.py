@@ -82,7 +82,8 @@ class VisionSource(Protocol):
     def state(self) -> CameraState: ...
 
     def latest(self) -> tuple[Frame | None, FrameResult | None]:
-        """The newest captured frame and the newest inference result (each may be None)."""
+        """The newest captured frame and the newest inference result (each may be None). After a loss or the end
+        of the source they may still be the last ones: check `state` before showing them."""
         ...
 
     def decide(self, window_s: float = 1.5) -> Decision:

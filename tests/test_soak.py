@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from edge.classify import DEFAULT_MODEL
 from edge.config import ExhibitConfig
 from edge.kiosk.soak import rss_bytes, run_soak
 
@@ -99,15 +100,7 @@ def test_logged_error_fails_the_soak():
 
 def test_short_real_soak():
     """About a minute of the full exhibit headless on a looping video: no errors, bounded RSS growth."""
-    pytest.importorskip("edge.pipeline", reason="edge.pipeline not available yet")
-    app_mod = pytest.importorskip("edge.ui.app", reason="edge.ui.app not available yet")
-    model = ROOT / "assets" / "models" / "emotion.tflite"
-    if not model.is_file():
-        pytest.skip("no shipped model yet (assets/models/emotion.tflite)")
-    try:
-        app_mod.scene_classes()
-    except ModuleNotFoundError as err:
-        pytest.skip(f"edge.ui.app not complete yet: {err}")
+    assert DEFAULT_MODEL.is_file(), "the shipped model is missing (assets/models/emotion.tflite)"
     out = io.StringIO()
     config = ExhibitConfig(source=str(ROOT / "assets" / "demo" / "demo.mp4"), fullscreen=False)  # real faces
     code = run_soak(config, 50.0, report_every=10.0, out=out, visitor_every=2.0)

@@ -139,6 +139,71 @@ def test_a_face_in_view_keeps_the_activity_alive(make_app):
     assert app.state_name == "mentor"
 
 
+@pytest.fixture
+def drawn_texts(monkeypatch) -> list[str]:
+    """Every text drawn through the scenes' helpers (Scene.text and the preview placeholder), in order."""
+    from edge.ui.scenes import base
+
+    drawn: list[str] = []
+    real = base.draw_text
+
+    def spy(surface, cache, text, *args, **kwargs):
+        drawn.append(text)
+        return real(surface, cache, text, *args, **kwargs)
+
+    monkeypatch.setattr(base, "draw_text", spy)
+    return drawn
+
+
+@pytest.mark.parametrize("scene", ["attract", "recognizing", "dance"])
+def test_a_lost_camera_shows_the_camera_lost_text_not_its_last_frame(make_app, drawn_texts, monkeypatch, scene):
+    """The Pipeline keeps its last frame after a loss: the preview must not freeze on it (with a stale face box)."""
+    from edge.types import CameraState
+    from edge.ui.scenes.base import Preview
+
+    app = make_app()
+    app.go(scene)
+    if scene == "dance":
+        app.scene.start()  # the stage with the camera preview
+    blits: list[int] = []
+    real_surface = Preview.surface
+
+    def counting_surface(self, frame, size):
+        blits.append(frame.index)
+        return real_surface(self, frame, size)
+
+    monkeypatch.setattr(Preview, "surface", counting_surface)  # the picture (and face box) is drawn only after it
+    lost, found = app.content.t("attract.camera_lost"), app.content.t("attract.face_found")
+    drawn_texts.clear()
+    app.step(DT)
+    assert blits and lost not in drawn_texts  # camera OK: the live picture, no camera-lost text
+    if scene == "attract":
+        assert found in drawn_texts
+    for state in (CameraState.LOST, CameraState.ENDED):
+        app.vision._state = state
+        assert app.vision.latest()[0] is not None  # a frame is still there, as in the Pipeline
+        blits.clear()
+        drawn_texts.clear()
+        app.step(DT)
+        assert lost in drawn_texts, (state, drawn_texts)
+        assert not blits and found not in drawn_texts, state
+    app.vision._state = CameraState.OK  # the camera is back
+    drawn_texts.clear()
+    app.step(DT)
+    assert blits and lost not in drawn_texts
+
+
+def test_a_lost_cameras_last_face_does_not_keep_the_activity_alive(make_app):
+    from edge.types import CameraState
+
+    app = make_app(face=True)
+    app.go("mentor")
+    app.vision._state = CameraState.LOST  # its last result still holds a face
+    app.test_clock.advance(21)
+    app.step(DT)
+    assert app.state_name == "attract"
+
+
 @pytest.mark.parametrize("scene", SCENES)
 def test_escape_always_leads_home(make_app, scene):
     app = make_app()

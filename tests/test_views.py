@@ -3,6 +3,7 @@ classifier averaging over them on a real int8 model."""
 
 from __future__ import annotations
 
+import json
 from dataclasses import replace
 
 import numpy as np
@@ -141,5 +142,12 @@ def test_a_bad_zoom_option_is_one_line_from_the_cli(capsys, tiny_model, val_face
     assert main(["classify", str(tmp_path / "face.png"), "--model", str(tiny_model), "--zoom-views", "3"]) == 2
     err = capsys.readouterr().err
     assert err.strip().count("\n") == 0 and "--zoom-views: zoom views must lie in" in err
-    assert main(["classify", str(tmp_path / "face.png"), "--model", str(tiny_model), "--whole-image",
-                 "--flip", "--zoom-views", "1.1", "--json"]) == 0
+    face = [str(tmp_path / "face.png"), "--model", str(tiny_model), "--whole-image", "--json"]
+    assert main(["classify", *face, "--flip", "--zoom-views", "1.1"]) == 0
+    out, err = capsys.readouterr()
+    assert err == ""
+    viewed = json.loads(out)
+    assert viewed["error"] is None and [f["box"] for f in viewed["faces"]] == [[0, 0, 48, 48]]
+    assert sum(viewed["faces"][0]["scores"].values()) == pytest.approx(1, abs=0.01)
+    assert main(["classify", *face]) == 0  # the model's own views (none): the options above did change the answer
+    assert json.loads(capsys.readouterr().out)["faces"][0]["scores"] != viewed["faces"][0]["scores"]

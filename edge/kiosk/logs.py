@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 import os
 import sys
+from collections.abc import Mapping
 
 MAX_MESSAGE = 2000  # a longer line is a bug (an array or a blob), not information
 
@@ -18,7 +19,9 @@ class NoImageDataFilter(logging.Filter):
     """
 
     def filter(self, record: logging.LogRecord) -> bool:
-        if record.args:
+        if isinstance(record.args, Mapping):  # log.info("%(crop)s", {"crop": ...}): keep it a mapping
+            record.args = {key: _redact(value) for key, value in record.args.items()}
+        elif record.args:
             args = record.args if isinstance(record.args, tuple) else (record.args,)
             record.args = tuple(_redact(a) for a in args)
         record.msg = _redact(record.msg)
@@ -31,12 +34,18 @@ class NoImageDataFilter(logging.Filter):
         return True
 
 
-def _redact(value: object) -> object:
+def _redact(value: object, depth: int = 0) -> object:
     shape = getattr(value, "shape", None)
     if shape is not None and hasattr(value, "dtype"):
         return f"<array {tuple(shape)} {value.dtype}>"
     if isinstance(value, (bytes, bytearray, memoryview)):
         return f"<{len(value)} bytes>"
+    # Containers too (`log.info("%s", [crop])`), a few levels deep: their repr would print the pixels.
+    if depth < 4 and isinstance(value, (list, tuple, set, frozenset)):
+        items = [_redact(item, depth + 1) for item in value]
+        return items if isinstance(value, list) else tuple(items)
+    if depth < 4 and isinstance(value, Mapping):
+        return {key: _redact(item, depth + 1) for key, item in value.items()}
     return value
 
 

@@ -26,7 +26,7 @@ from edge.types import Decision, VisionSource
 from edge.ui.i18n import CONTENT_DIR, LANGUAGES, Content, ContentError, check_content
 from edge.ui.input import GpioButton, translate
 from edge.ui.music import TRACK_FOR, MusicPlayer
-from edge.ui.scenes.base import Scene
+from edge.ui.scenes.base import Scene, live_view
 from edge.ui.widgets import FontError, Fonts, Layout, TextCache
 
 log = logging.getLogger(__name__)
@@ -195,7 +195,7 @@ class ExhibitApp:
             if self.exit_code is not None:
                 return
         now = self.clock()
-        _, result = self.vision.latest()
+        _, result = live_view(self.vision)  # a lost camera's last face is nobody in front of it
         if result is not None and result.face_count:
             self.last_activity = now  # a visitor in front of the camera is not idle
         if self.scene.name != "attract" and now - self.last_activity > self.config.idle_timeout_s:
@@ -317,7 +317,7 @@ def _with_status_log(beat: Callable[[], None], get_app: Callable[[], ExhibitApp]
         now = time.monotonic()
         if now - state["since"] < every_s:
             return
-        _, result = vision.latest()
+        _, result = live_view(vision)
         seen = "no face"
         if result is not None and result.smoothed is not None:
             top = int(result.smoothed.argmax())

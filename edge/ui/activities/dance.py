@@ -162,7 +162,7 @@ class DanceScene(Scene):
         elif self.stage == "ready" and self.t >= 3.0:
             self.stage, self.t = "dance", 0.0
         elif self.stage == "dance":
-            frame, result = self.app.vision.latest()
+            frame, result = self.live_view()
             if frame is not None and frame.index != self.last_frame:
                 self.last_frame = frame.index
                 face = result.main_face if result is not None else None
@@ -214,9 +214,10 @@ class DanceScene(Scene):
             self.text(surface, self.tr("joy.dance.intro"), card.inflate(-lay.px(24), -lay.px(20)), 26)
             self.button(lay.rect(0.48, 0.7, 0.43, 0.16), self.tr("joy.dance.start"), "start", self.color, 32)
         elif self.stage in ("ready", "dance"):
-            frame, result = self.app.vision.latest()
+            frame, result = self.live_view()
             prev = lay.rect(0.52, 0.17, 0.45, 0.6)
-            self.preview.draw(surface, prev, frame, result, self.color, lay)
+            self.preview.draw(surface, prev, frame, result, self.color, lay, self.camera_placeholder(),
+                              self.app.text_cache)
             phase = (self.clock / (2 * BEAT_S)) % 1.0
             move = self.move if self.stage == "dance" else "clap"
             draw_dancer(surface, move, phase, (lay.w * 0.25, lay.h * 0.52), lay.h * 0.55, darken(self.color, 0.05))

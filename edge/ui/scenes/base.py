@@ -9,7 +9,7 @@ import numpy as np
 import pygame
 
 from edge.labels import COLOURS
-from edge.types import Frame, FrameResult
+from edge.types import CameraState, Frame, FrameResult, VisionSource
 from edge.ui.input import Action
 from edge.ui.widgets import INK, WHITE, Button, Layout, background, darken, draw_text, lighten, rounded
 
@@ -21,6 +21,19 @@ ACTIVITY_FOR: dict[str, str] = {
     "happy": "dance", "sad": "support", "angry": "breathing", "fear": "mentor", "disgust": "rorschach",
     "neutral": "calm", "surprise": "calm",
 }
+
+
+# A camera in these states shows no picture: the pipeline keeps its last frame and result after a loss.
+NO_PICTURE = (CameraState.LOST, CameraState.ENDED)
+
+
+def live_view(vision: VisionSource) -> tuple[Frame | None, FrameResult | None]:
+    """vision.latest() while the camera works, (None, None) once it is lost or ended. Drawn as is, the last frame
+    would freeze on screen with a stale face box instead of the camera-lost text, and a stale face would keep the
+    exhibit from ever going idle."""
+    if vision.state in NO_PICTURE:
+        return None, None
+    return vision.latest()
 
 
 class Scene:
@@ -112,6 +125,13 @@ class Scene:
         card = pygame.Surface(rect.size, pygame.SRCALPHA)
         pygame.draw.rect(card, (255, 255, 255, alpha), card.get_rect(), border_radius=self.layout.px(22))
         surface.blit(card, rect.topleft)
+
+    def live_view(self) -> tuple[Frame | None, FrameResult | None]:
+        return live_view(self.app.vision)
+
+    def camera_placeholder(self) -> str:
+        """What the preview shows when there is no picture: camera lost, or still starting."""
+        return self.tr("attract.camera_lost" if self.app.vision.state in NO_PICTURE else "attract.camera_starting")
 
     def finish_to_closing(self) -> None:
         self.app.go("closing", emotion=self.emotion or "neutral")

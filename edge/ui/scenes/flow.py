@@ -10,7 +10,7 @@ import numpy as np
 import pygame
 
 from edge.labels import COLOURS, EMOTIONS
-from edge.types import CameraState, Decision
+from edge.types import Decision
 from edge.ui.art import draw_character
 from edge.ui.i18n import ContentError
 from edge.ui.scenes.base import ACTIVITY_FOR, Preview, Scene
@@ -43,12 +43,10 @@ class Attract(Scene):
         super().draw(surface)
         lay = self.layout
         self.buttons = []
-        frame, result = self.app.vision.latest()
-        state = self.app.vision.state
-        placeholder = self.tr("attract.camera_lost") if state in (CameraState.LOST, CameraState.ENDED) else \
-            self.tr("attract.camera_starting")
+        frame, result = self.live_view()
         prev = lay.rect(0.035, 0.06, 0.5, 0.7)
-        self.preview.draw(surface, prev, frame, result, self.color, lay, placeholder, self.app.text_cache)
+        self.preview.draw(surface, prev, frame, result, self.color, lay, self.camera_placeholder(),
+                          self.app.text_cache)
         if frame is not None:
             seen = result is not None and result.face_count > 0
             tag = lay.rect(0.035, 0.06, 0.5, 0.1).inflate(-lay.px(40), -lay.px(8))
@@ -112,9 +110,9 @@ class Recognizing(Scene):
         super().draw(surface)
         lay = self.layout
         self.title(surface, self.tr("recognizing.title"))
-        frame, result = self.app.vision.latest()
+        frame, result = self.live_view()
         prev = lay.rect(0.2, 0.18, 0.6, 0.7)
-        self.preview.draw(surface, prev, frame, result, self.color, lay, self.tr("attract.camera_starting"),
+        self.preview.draw(surface, prev, frame, result, self.color, lay, self.camera_placeholder(),
                           self.app.text_cache)
         left = max(0.0, self.duration - self.t)
         ring = pygame.Rect(0, 0, lay.px(110), lay.px(110))

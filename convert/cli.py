@@ -9,7 +9,8 @@ import os
 import sys
 from pathlib import Path
 
-from edge.argtypes import add_zoom_views
+from edge.argtypes import add_zoom_views, integer
+from edge.labels import EMOTIONS
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
@@ -32,8 +33,9 @@ def build_parser() -> argparse.ArgumentParser:
     conv.add_argument("model", type=Path, help="trained .keras model (its run folder supplies the card's facts)")
     conv.add_argument("-o", "--out", type=Path, required=True, help="output .tflite (card written beside it)")
     conv.add_argument("--quantize", choices=["int8", "float16", "dynamic", "float32"], default="int8")
-    conv.add_argument("--calibration", type=int, default=700, help="stratified training faces for int8 "
-                      "calibration (default 700, at least 500 recommended)")
+    conv.add_argument("--calibration", type=integer(len(EMOTIONS)), default=700,
+                      help="stratified training faces for int8 calibration, at least one per class (default 700, at "
+                      "least 500 recommended)")
     conv.add_argument("--crop", type=Path, help="crop calibration JSON (default assets/models/crop_calibration.json, "
                       "or the identity crop when that is absent; a file named here must exist and parse)")
     conv.add_argument("--name", default="emotion")
@@ -63,9 +65,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     ben = sub.add_parser("bench", help="single-face latency (1 thread), size and peak RSS")
     ben.add_argument("model", type=Path)
-    ben.add_argument("--runs", type=int, default=1000, help="timed single-face predictions, after 50 untimed "
+    ben.add_argument("--runs", type=integer(1), default=1000, help="timed single-face predictions, after 50 untimed "
                      "ones (default: %(default)s)")
-    ben.add_argument("--threads", type=int, default=1, help="interpreter threads (default: %(default)s)")
+    ben.add_argument("--threads", type=integer(1, 8), default=1, help="interpreter threads, 1..8 (default: "
+                     "%(default)s)")
     ben.add_argument("--flip", action=argparse.BooleanOptionalAction, default=None,
                      help="horizontal-flip averaging (default: as the model file recommends)")
     _zoom_views(ben)
@@ -151,7 +154,6 @@ def _dispatch(args) -> int:
     if args.command == "bench":
         from convert.bench import bench
 
-        at_least_one(runs=args.runs, threads=args.threads)
         result = bench(args.model, runs=args.runs, threads=args.threads, peer=args.peer, flip=args.flip,
                        zooms=_zooms(args))
         if args.json:
@@ -166,13 +168,6 @@ def _dispatch(args) -> int:
             return 2
         return int(args._calibrate(args) or 0)
     raise AssertionError(args.command)
-
-
-def at_least_one(**flags: int) -> None:
-    """ValueError naming the first flag below 1 (0 timed runs has no median; 0 threads is not a thread count)."""
-    for name, value in flags.items():
-        if value < 1:
-            raise ValueError(f"--{name} must be at least 1, got {value}")
 
 
 def rejection(out: Path, mode: str, info: dict) -> str:

@@ -149,11 +149,14 @@ def staging(out: Path) -> Iterator[Path]:
 
 
 def move_files(staged_model: Path, dest_model: Path) -> None:
-    """Move the staged model and whichever side files it has onto DEST_MODEL's names (replacing them)."""
+    """Move the staged model and whichever side files it has onto DEST_MODEL's names (replacing them); a side file
+    it has not (a --no-verify conversion writes no card) is removed, since it would describe an older file."""
     dest_model.parent.mkdir(parents=True, exist_ok=True)
     for src, dest in zip(side_files(staged_model), side_files(dest_model), strict=True):
         if src.exists():
             os.replace(src, dest)
+        elif dest.exists():
+            dest.unlink()
 
 
 def training_facts(keras_path: Path) -> dict:
@@ -284,6 +287,8 @@ def convert_model(
                 info["rejected"] = str(dest)
             _write_card(staged, dest, info)
         move_files(staged, dest)
+    if dest == out and rejected_dir(out).is_dir():  # an earlier rejection is history once OUT is replaced
+        shutil.rmtree(rejected_dir(out))
     if dest != out:
         log.info("rejected: %s left in %s", out.name, dest.parent)
     else:

@@ -134,7 +134,8 @@ _RULES: dict[str, tuple[Any, str]] = {
     "language": (_choice(*LANGUAGES), " or ".join(f'"{x}"' for x in LANGUAGES)),
     "music_volume": (_number(0.0, 1.0), "a number 0..1"),
     "idle_timeout_s": (_number(5.0, 3600.0), "a number of seconds 5..3600"),
-    "recognize_seconds": (_number(0.5, 10.0), "a number of seconds 0.5..10"),
+    # 0.3..0.5 was accepted before the countdown's real minimum was documented: still loads, raised to 0.5.
+    "recognize_seconds": (_number(0.3, 10.0), "a number of seconds 0.5..10"),
     "fullscreen": (_boolean, "true or false"),
     "fps_cap": (_integer(5, 120), "an integer 5..120"),
     "privacy_notice": (_notice, "a table of texts per language, e.g. [privacy_notice] pl = \"...\" en = \"...\" "
@@ -143,6 +144,8 @@ _RULES: dict[str, tuple[Any, str]] = {
     "statistics_path": (_string(True), "a non-empty file path string"),
     "content_dir": (_string(), "a folder holding pl/ and en/ text files, or \"\" for the bundled texts"),
 }
+
+SHORTEST_COUNTDOWN = 0.5  # seconds: fewer frames than that cannot outvote one odd frame
 
 # Keys older versions accepted that nothing reads any more: a warning, not a refusal to start.
 _DEPRECATED: dict[str, str] = {
@@ -215,6 +218,10 @@ def config_from_dict(data: dict, where: str = "config", base: Path | None = None
         raise ConfigError(f"{where}: 'activities' must be a table ([activities]); expected keys: "
                           + ", ".join(_ACTIVITY_RULES))
     top = _apply(data, _RULES, "", where, warn)
+    if top.get("recognize_seconds", SHORTEST_COUNTDOWN) < SHORTEST_COUNTDOWN:
+        warn(f"{where}: 'recognize_seconds' = {top['recognize_seconds']} is below the shortest countdown; "
+             f"{SHORTEST_COUNTDOWN} is used (write 0.5..10)")
+        top["recognize_seconds"] = SHORTEST_COUNTDOWN
     if base is not None:
         top = resolve_paths(top, base)
     acts = _apply(activities, _ACTIVITY_RULES, "activities.", where)

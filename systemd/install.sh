@@ -54,6 +54,14 @@ install -d -o "$USER_NAME" -g "$USER_NAME" -m 0750 "$STATE_DIR"
 
 say "Program in $VENV"
 install -d -m 0755 "$PREFIX"
+# Before content_dir existed, staff edited the texts in the program's own copy: keep those edits, which the next
+# line would delete, as the editable copy (only on the first run that creates it).
+if [ ! -d "$CONTENT_DIR" ] && [ -d "$PREFIX/src/assets/content" ]; then
+    install -d -m 0755 "$CONF_DIR"
+    cp -R "$PREFIX/src/assets/content" "$CONTENT_DIR"
+    chmod -R u=rwX,go=rX "$CONTENT_DIR"
+    echo "created $CONTENT_DIR from the texts of the installed version (any edits made there are kept)"
+fi
 rm -rf "$PREFIX/src"
 mkdir -p "$PREFIX/src"
 # A copy of the checkout (without git history or training runs): the service never runs from a home dir.
@@ -100,6 +108,7 @@ except (OSError, tomllib.TOMLDecodeError):
     sys.exit()
 print('has' if 'content_dir' in data else 'lacks')
 ")" = lacks ]; then
+        [ -s "$CONF_DIR/exhibit.toml" ] || echo >> "$CONF_DIR/exhibit.toml"  # sed's 1i needs a first line
         sed -i "1i content_dir = \"$CONTENT_DIR\"  # added by install.sh: the screens' texts, edit them there" \
             "$CONF_DIR/exhibit.toml"
         echo "added content_dir = \"$CONTENT_DIR\" to $CONF_DIR/exhibit.toml"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 from pathlib import Path
 
@@ -12,6 +13,22 @@ import pytest
 from edge.labels import EMOTIONS
 
 REPO = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(autouse=True)
+def _root_logger_as_it_was():
+    """The CLIs configure the root logger on the stream they see (pytest's capture, closed after the test): put it
+    back, so a later test's logging neither writes to a closed stream nor skips its own basicConfig."""
+    root = logging.getLogger()
+    handlers, level = list(root.handlers), root.level
+    yield
+    for handler in list(root.handlers):
+        if handler not in handlers:
+            root.removeHandler(handler)
+    for handler in handlers:
+        if handler not in root.handlers:
+            root.addHandler(handler)
+    root.setLevel(level)
 
 
 def find_dataset() -> Path | None:

@@ -20,7 +20,7 @@ TOP = {
     "language": ('"en"', "en", ['"de"', '"PL"', "1"]),
     "music_volume": ("0.25", 0.25, ["1.5", "-0.1", '"loud"', "true", "nan"]),
     "idle_timeout_s": ("120", 120.0, ["1", "99999", '"45"']),
-    "recognize_seconds": ("2.5", 2.5, ["0", "0.4", "60", "[]"]),
+    "recognize_seconds": ("2.5", 2.5, ["0", "0.29", "60", "[]"]),
     "fullscreen": ("false", False, ["0", '"no"', "1"]),
     "fps_cap": ("25", 25, ["0", "30.5", "500", '"30"']),
     "statistics": ("true", True, ["1", '"yes"']),
@@ -135,6 +135,15 @@ def test_a_no_longer_used_key_warns_once_and_loads(tmp_path, caplog):
         "music_volume is used); delete the line"]
     with pytest.raises(ConfigError):  # deprecated is not "anything goes" for other keys
         load_config(write(tmp_path, "effects_volume = 0.8\nbogus = 1\n"))
+
+
+def test_a_countdown_an_older_version_accepted_still_loads_raised_to_its_minimum(tmp_path):
+    warnings: list[str] = []
+    config = load_config(write(tmp_path, "recognize_seconds = 0.3\n"), warn=warnings.append)
+    assert config.recognize_seconds == 0.5
+    assert len(warnings) == 1 and "'recognize_seconds' = 0.3 is below the shortest countdown" in warnings[0]
+    assert load_config(write(tmp_path, "recognize_seconds = 0.5\n"), warn=warnings.append).recognize_seconds == 0.5
+    assert len(warnings) == 1
 
 
 def test_relative_paths_are_relative_to_the_config_file(tmp_path, monkeypatch):

@@ -99,7 +99,18 @@ def test_lists_of_different_lengths_are_a_problem_naming_the_file(tmp_path):
     row = check_content(root)
     assert row.status == FAIL and "en/disgust.toml" in row.detail
     drop_last_option(root / "pl" / "disgust.toml")  # shortened in both: an edit, and a consistent one
-    assert content_problems(root) == []
+    assert content_problems(root) == [] and content_notes(root) == []
+
+
+def test_an_item_of_a_list_without_a_key_every_item_needs_is_a_problem(tmp_path):
+    """Lists are the copy's own (nothing fills an item's gap): an option deleted its summary in both languages
+    would stop the ink-blot game when a visitor picks it, so the start is refused."""
+    root = copy_content(tmp_path)
+    drop_line(root / "en" / "disgust.toml", 'summary = "Spilled soup')  # the eighth option's
+    drop_line(root / "pl" / "disgust.toml", 'summary = "Rozlana zupa')
+    problems = content_problems(root)
+    assert len(problems) == 2 and all("missing key 'rorschach.options.7.summary' (every item" in p for p in problems)
+    assert content_notes(root) == []
 
 
 def test_broken_and_missing_folders_are_fail_rows(tmp_path):

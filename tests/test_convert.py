@@ -186,10 +186,15 @@ def test_a_conversion_that_loses_accuracy_leaves_the_previous_file_and_its_card_
     card = (rejected / "tiny.md").read_text()
     assert "int8 difference -" in card and f"emotions-convert bench {rejected / 'tiny.tflite'}" in card
 
+    rejected_weights = read_spec(rejected / "tiny.tflite").weights_sha256
     code, err = _cli([*args, "--allow-drop"], capsys)  # accepted knowingly: written in place
     assert code == 0 and err == []
-    assert read_spec(out).weights_sha256 == read_spec(rejected / "tiny.tflite").weights_sha256
+    assert read_spec(out).weights_sha256 == rejected_weights
     assert _snapshot(ship).keys() == before.keys() and _snapshot(ship)["tiny.md"] != before["tiny.md"]
+    assert not rejected.exists()  # the earlier rejection is history once the file is replaced
+
+    code, err = _cli([*args, "--no-verify"], capsys)  # no card: the old one would describe another file
+    assert code == 0 and err == [] and sorted(p.name for p in ship.iterdir()) == ["tiny.tflite"]
 
 
 def side_files_of(model: Path) -> list[Path]:

@@ -101,11 +101,16 @@ def test_an_output_path_its_card_would_overwrite_or_a_folder_is_refused(tmp_path
 
 # --- bench ---
 
-def test_bench_refuses_fewer_than_one_run_or_thread(tiny_model, capsys):
-    for flag, value in [("--runs", 0), ("--runs", -1), ("--threads", 0), ("--threads", -3)]:
-        code, err = _cli(["bench", tiny_model, flag, value], capsys)
-        assert code == 2 and _one_error(err) == f"emotions-convert: error: {flag} must be at least 1, got {value}"
+def test_bench_refuses_run_and_thread_counts_out_of_range(tiny_model, capsys):
     from convert.cli import main
+
+    for flag, value, expected in [("--runs", 0, "≥ 1"), ("--runs", -1, "≥ 1"), ("--threads", 0, "1..8"),
+                                  ("--threads", 9, "1..8")]:
+        with pytest.raises(SystemExit) as stop:
+            main(["bench", str(tiny_model), flag, str(value)])
+        err = capsys.readouterr().err.strip().splitlines()
+        assert stop.value.code == 2 and err[-1] == (
+            f"emotions-convert bench: error: argument {flag}: {value} is out of range; expected {expected}"), err
 
     assert main(["bench", str(tiny_model), "--runs", "3", "--threads", "2", "--json"]) == 0
     result = json.loads(capsys.readouterr().out)
@@ -120,7 +125,7 @@ def test_bench_help_explains_runs_and_threads_with_their_defaults(capsys):
     assert done.value.code == 0
     text = " ".join(capsys.readouterr().out.split())
     assert "timed single-face predictions, after 50 untimed ones (default: 1000)" in text
-    assert "interpreter threads (default: 1)" in text
+    assert "interpreter threads, 1..8 (default: 1)" in text
 
 
 # --- models that are not Keras models ---

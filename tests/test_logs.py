@@ -79,3 +79,10 @@ def test_arrays_inside_containers_are_redacted_too(journal):
     lines = [line.split(" ", 1)[1] for line in journal.getvalue().splitlines()]
     assert lines == ["INFO edge.test: faces ['<array (48, 48) uint8>', ('<array (2, 48) uint8>', '<2 bytes>')]",
                      "INFO edge.test: by name {'crop': '<array (48, 48) uint8>', 'box': (1, 2, 3, 4)}"]
+
+
+def test_numpy_scalars_are_numbers_not_arrays(journal, capsys):
+    log = logging.getLogger("edge.test")
+    log.info("score %.2f of %s", np.float32(0.875), np.int64(3))
+    assert journal.getvalue().splitlines()[0].split(" ", 1)[1] == "INFO edge.test: score 0.88 of 3"
+    assert "Logging error" not in capsys.readouterr().err

@@ -8,6 +8,7 @@ recovery is quick; the exhibit's own schedule (0.5 → 30 s) is checked as a pur
 
 from __future__ import annotations
 
+import threading
 import time
 from itertools import islice
 from pathlib import Path
@@ -15,6 +16,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from edge.camera.base import CameraError, Source
 from edge.camera.sources import VideoFile
 from edge.classify import DEFAULT_MODEL, Classifier, ClassifierOptions
 from edge.config import ExhibitConfig
@@ -69,6 +71,47 @@ def test_backoff_doubles_up_to_the_longest_wait():
     assert list(islice(backoff_waits(0.5, 30.0), 9)) == [0.5, 1, 2, 4, 8, 16, 30, 30, 30]
     assert PipelineOptions().backoff_s == (0.5, 30.0)  # the exhibit's: a camera back in seconds is found fast
     assert list(islice(backoff_waits(0.05, 0.2), 4)) == [0.05, 0.1, 0.2, 0.2]
+
+
+class LooseCable(Source):
+    """A camera that opens, gives one frame and fails: a loose cable or a flaky USB hub."""
+
+    def _open(self) -> None:
+        self.fresh = True
+
+    def _read(self):
+        if not self.fresh:
+            raise CameraError("camera 0 stopped giving frames")
+        self.fresh = False
+        gray = np.zeros((120, 160), np.uint8)
+        return self._frame(np.zeros((120, 160, 3), np.uint8), gray)
+
+    def _close(self) -> None:
+        pass
+
+
+class RecordedWaits(threading.Event):
+    """The pipeline's stop event, recording how long the capture loop waits before each reopen."""
+
+    def __init__(self):
+        super().__init__()
+        self.waits: list[float] = []
+
+    def wait(self, timeout=None):
+        if timeout is not None:
+            self.waits.append(timeout)
+        return super().wait(timeout)
+
+
+def test_a_camera_that_fails_after_every_frame_keeps_backing_off(classifier):
+    """A frame between two losses does not restart the back-off (only frames for STABLE_CAMERA_S do), so a flapping
+    camera is not reopened, and its loss logged, twice a second all night."""
+    pipeline = Pipeline(LooseCable(), classifier, detector="haar", options=FAST_BACKOFF)
+    pipeline._stop = stop = RecordedWaits()
+    with pipeline:
+        assert wait_for(lambda: len(stop.waits) >= 5)
+    assert stop.waits[:5] == [0.05, 0.1, 0.2, 0.2, 0.2]
+    assert pipeline.frames_captured >= 4  # it did get its frame after each reopen
 
 
 def test_pipeline_reports_loss_and_recovers(tmp_path, classifier):

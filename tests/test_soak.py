@@ -33,13 +33,16 @@ def fresh_pages(size: int) -> mmap.mmap:
 
 class LoopApp:
     """A main loop like ExhibitApp.run: calls the heartbeat every frame at ~60 FPS. `stop_at` ends it early the way
-    ExhibitApp's SIGTERM handler does (exit_code 0); `interrupt_at` raises KeyboardInterrupt as Ctrl-C does."""
+    ExhibitApp's SIGTERM handler does (exit_code 0, stopped_by_signal "SIGTERM"; `quit_key` instead: the way a staff
+    quit key does, exit_code 0 alone); `interrupt_at` raises KeyboardInterrupt as Ctrl-C does."""
 
     def __init__(self, monitor, leak_mb_per_s: float = 0.0, error_at: float | None = None,
-                 stop_at: float | None = None, interrupt_at: float | None = None):
+                 stop_at: float | None = None, interrupt_at: float | None = None, quit_key: bool = False):
         self.monitor, self.leak, self.error_at = monitor, leak_mb_per_s, error_at
         self.stop_at, self.interrupt_at = stop_at, interrupt_at
         self.exit_code: int | None = None
+        self.stopped_by_signal = ""
+        self.quit_key = quit_key
         self.kept: list[mmap.mmap] = []
 
     def run(self, max_seconds: float) -> int:
@@ -47,6 +50,7 @@ class LoopApp:
         while time.monotonic() - start < max_seconds:
             if self.stop_at is not None and time.monotonic() - start > self.stop_at:
                 self.exit_code = 0
+                self.stopped_by_signal = "" if self.quit_key else "SIGTERM"
                 break
             if self.interrupt_at is not None and time.monotonic() - start > self.interrupt_at:
                 raise KeyboardInterrupt
@@ -124,6 +128,12 @@ def test_stopped_before_the_end_is_incomplete_not_a_leak():
     assert code == 3, text
     assert "INCOMPLETE: stopped by SIGTERM after" in summary and "RSS grew" not in summary, summary
     assert "warm-up did not end" in summary
+
+
+def test_a_quit_key_is_not_reported_as_a_signal():
+    code, text = soak(20.0, stop_at=0.5, quit_key=True)
+    summary = text.strip().splitlines()[-1]
+    assert code == 3 and "INCOMPLETE: stopped by a quit key after" in summary, summary
 
 
 def test_ctrl_c_still_prints_the_summary():

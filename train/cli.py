@@ -138,8 +138,8 @@ def main(argv: list[str] | None = None) -> int:
         from train.fit import Terminated
 
         terminated = isinstance(stop, Terminated)
-        print(f"emotions-train: {'terminated' if terminated else 'interrupted'}; the last finished epoch is saved",
-              file=sys.stderr)
+        print(f"emotions-train: {'terminated' if terminated else 'interrupted'}; finished epochs are saved (a new "
+              "run with none is removed)", file=sys.stderr)
         return 128 + (signal.SIGTERM if terminated else signal.SIGINT)
 
 

@@ -552,8 +552,9 @@ def _fit(preset: Preset, options: FitOptions, resume: Path | None, created: list
         if run_dir.exists():
             raise ValueError(f"run folder {run_dir} exists already: continue it with --resume {run_dir} or choose "
                              "another --name")
-        # before the folder exists: a missing dataset or a refused teacher leaves nothing behind
-        resolve_root(options.data)
+        # before the folder exists: a missing dataset, a broken layout or a refused teacher leaves nothing behind
+        for split in ("train", "validation"):
+            list_split(resolve_root(options.data), split)
         if options.holdout <= 0 and preset.schedule == "plateau":
             raise ValueError(f"preset {preset.name} lowers its learning rate on the holdout loss: a refit with "
                              "--holdout 0 needs a fixed schedule (cosine)")
@@ -660,8 +661,12 @@ def _fit(preset: Preset, options: FitOptions, resume: Path | None, created: list
                     verbose=0,
                 )
         except KeyboardInterrupt as stop:
-            log.warning("%s after epoch %d; continue with: emotions-train fit --resume %s",
-                        "terminated" if isinstance(stop, Terminated) else "interrupted", state["epoch"], run_dir)
+            how = "terminated" if isinstance(stop, Terminated) else "interrupted"
+            if state["epoch"] or {entry.name for entry in run_dir.iterdir()} - UNSTARTED_RUN_FILES:
+                log.warning("%s after epoch %d; continue with: emotions-train fit --resume %s", how, state["epoch"],
+                            run_dir)
+            else:  # fit() removes the folder: there is nothing to resume
+                log.warning("%s before the first epoch ended; run the same command again to start", how)
             raise
     del tf  # imported for side effects of the strategy only
     best = run_dir / "best.keras"

@@ -36,7 +36,7 @@ class NoImageDataFilter(logging.Filter):
 
 def _redact(value: object, depth: int = 0) -> object:
     shape = getattr(value, "shape", None)
-    if shape is not None and hasattr(value, "dtype"):
+    if shape is not None and hasattr(value, "dtype") and len(shape) > 0:  # a numpy scalar (shape ()) is a number
         return f"<array {tuple(shape)} {value.dtype}>"
     if isinstance(value, (bytes, bytearray, memoryview)):
         return f"<{len(value)} bytes>"

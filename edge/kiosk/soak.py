@@ -204,8 +204,10 @@ def run_soak(config, seconds: float, report_every: float = 60.0, out: TextIO = s
               file=out, flush=True)
         try:
             code = int(app.run(max_seconds=seconds) or 0)
-            if getattr(app, "exit_code", None) is not None:  # set by the app's SIGTERM handler (a full run leaves None)
-                stopped_by = "SIGTERM"
+            # Set by the app's SIGTERM handler only: a staff quit key also ends the run early, but not by signal.
+            stopped_by = getattr(app, "stopped_by_signal", "")
+            if not stopped_by and getattr(app, "exit_code", None) is not None:
+                stopped_by = "a quit key"
         except KeyboardInterrupt:  # Ctrl-C: still say what was measured
             code, stopped_by = 0, "SIGINT"
     finally:

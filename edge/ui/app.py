@@ -82,6 +82,7 @@ class ExhibitApp:
         self.classes = scene_classes()
         self.high_scores: dict[str, int] = {}  # date → the day's best dance score (memory only, nothing personal)
         self.exit_code: int | None = None
+        self.stopped_by_signal = ""
         self.pending: list[pygame.event.Event] = []
         self.last_activity = clock()
         self.failures = 0
@@ -244,6 +245,7 @@ class ExhibitApp:
 
     def _on_sigterm(self, _signum: int, _frame: object) -> None:
         log.info("SIGTERM: stopping")
+        self.stopped_by_signal = "SIGTERM"  # how the run ended, for `emotions soak`'s verdict
         self.exit_code = 0
 
 

@@ -85,10 +85,25 @@ def load_texts(lang: str, root: Path = CONTENT_DIR) -> dict[str, Any]:
     return texts if _is_bundled(root) else _laid_over(load_language(lang, CONTENT_DIR), texts)
 
 
+def _item_gaps(ours: Any, theirs: Any, key: str = "") -> list[str]:
+    """Flattened keys a list of tables in `theirs` lacks in some item, where every item of the same list in `ours`
+    has that key (lists are laid over whole, so nothing fills an item's missing key: the activity reading it
+    would stop)."""
+    if isinstance(ours, dict) and isinstance(theirs, dict):
+        return [gap for k in ours if k in theirs for gap in _item_gaps(ours[k], theirs[k], f"{key}.{k}" if key else k)]
+    if not (isinstance(ours, list) and isinstance(theirs, list) and ours
+            and all(isinstance(item, dict) for item in ours)):
+        return []
+    needed = set.intersection(*(set(item) for item in ours))
+    return [f"{key}.{n}.{field}" for n, item in enumerate(theirs)
+            for field in sorted(needed - set(item if isinstance(item, dict) else ()))]
+
+
 def content_problems(root: Path = CONTENT_DIR) -> list[str]:
-    """One line per key of the program's texts that one language shows and another lacks, naming the file
-    (after a staff copy is laid over the program's texts, only lists of different lengths can cause it: the
-    language may switch mid-activity, at any item). Raises ContentError for an unreadable or broken file."""
+    """One line per text the program shows that a language lacks, naming the file: keys one language has and
+    another lacks (after a staff copy is laid over the program's texts, only lists can cause that, as the
+    language may switch mid-activity at any item), and an item of a list of tables without a key every item of
+    the program's list has. Raises ContentError for an unreadable or broken file."""
     flat = {lang: flatten(load_texts(lang, root)) for lang in LANGUAGES}
     known = set().union(*(flatten(load_language(lang, CONTENT_DIR)) for lang in LANGUAGES))
 
@@ -101,6 +116,13 @@ def content_problems(root: Path = CONTENT_DIR) -> list[str]:
             for key in sorted(k for k in set(flat[other]) - set(flat[lang]) if shown(k)):
                 path, inner = key_file(root, lang, key)
                 problems.append(f"{path}: missing key '{inner}' (present in {other}/{path.name})")
+    if not _is_bundled(root):
+        for lang in LANGUAGES:
+            for key in _item_gaps(load_language(lang, CONTENT_DIR), load_texts(lang, root)):
+                path, inner = key_file(root, lang, key)
+                line = f"{path}: missing key '{inner}' (every item of the program's list has it)"
+                if not any(p.startswith(f"{path}: missing key '{inner}' ") for p in problems):
+                    problems.append(line)
     return problems
 
 
@@ -112,13 +134,17 @@ def content_notes(root: Path) -> list[str]:
     notes = []
     for lang in LANGUAGES:
         theirs, ours = flatten(load_language(lang, root)), flatten(load_language(lang, CONTENT_DIR))
-        for key in sorted(set(ours) - set(theirs)):
+        # Lists are the copy's own, laid over whole (a longer or shorter list is an edit): their items are
+        # checked by content_problems, not here.
+        def outside_lists(keys: set[str]) -> list[str]:
+            return sorted(k for k in keys if not any(part.isdigit() for part in k.split(".")))
+
+        for key in outside_lists(set(ours) - set(theirs)):
             path, inner = key_file(root, lang, key)
             notes.append(f"{path}: no key '{inner}', the program's text is shown")
-        for key in sorted(set(theirs) - set(ours)):
-            if not key.rsplit(".", 1)[-1].isdigit():  # a longer list is an edit, not an unknown key
-                path, inner = key_file(root, lang, key)
-                notes.append(f"{path}: key '{inner}' is not used by the program (misspelt?)")
+        for key in outside_lists(set(theirs) - set(ours)):
+            path, inner = key_file(root, lang, key)
+            notes.append(f"{path}: key '{inner}' is not used by the program (misspelt?)")
     return notes
 
 

@@ -467,6 +467,11 @@ def prepare_data(options: FitOptions, preset: Preset):
     return root, train.subset(~holdout_mask), train.subset(holdout_mask)
 
 
+def _exists_already(run_dir: Path) -> ValueError:
+    return ValueError(f"run folder {run_dir} exists already: continue it with --resume {run_dir} or choose another "
+                      "--name")
+
+
 # What a new run's folder holds before anything worth keeping is in it.
 UNSTARTED_RUN_FILES = {".lock", "config.json"}
 
@@ -550,8 +555,7 @@ def _fit(preset: Preset, options: FitOptions, resume: Path | None, created: list
         stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
         run_dir = options.runs_dir / (options.run_name or f"{stamp}-{preset.name}")
         if run_dir.exists():
-            raise ValueError(f"run folder {run_dir} exists already: continue it with --resume {run_dir} or choose "
-                             "another --name")
+            raise _exists_already(run_dir)
         # before the folder exists: a missing dataset, a broken layout or a refused teacher leaves nothing behind
         for split in ("train", "validation"):
             list_split(resolve_root(options.data), split)
@@ -562,7 +566,10 @@ def _fit(preset: Preset, options: FitOptions, resume: Path | None, created: list
         init_file = _checked_init(options)
         if preset.teacher_views and not teachers:
             raise ValueError(f"preset {preset.name} trains on views labelled by teachers: give --teachers RUN …")
-        run_dir.mkdir(parents=True)
+        try:
+            run_dir.mkdir(parents=True)
+        except FileExistsError:  # made by another process since the check above
+            raise _exists_already(run_dir) from None
         created.append(run_dir)
         lock = _lock_run(run_dir)  # noqa: F841 - held until the process exits
         state = _fresh_state()

@@ -31,6 +31,22 @@ def _root_logger_as_it_was():
     root.setLevel(level)
 
 
+@pytest.fixture
+def drawn_texts(monkeypatch) -> list[str]:
+    """Every text drawn through the scenes' helpers (Scene.text and the preview placeholder), in order."""
+    from edge.ui.scenes import base
+
+    drawn: list[str] = []
+    real = base.draw_text
+
+    def spy(surface, cache, text, *args, **kwargs):
+        drawn.append(text)
+        return real(surface, cache, text, *args, **kwargs)
+
+    monkeypatch.setattr(base, "draw_text", spy)
+    return drawn
+
+
 def find_dataset() -> Path | None:
     """$EMOTIONS_DATA, else ../shared/datasets/face-expression beside the repo; None when absent."""
     for candidate in (os.environ.get("EMOTIONS_DATA"), REPO.parent / "shared" / "datasets" / "face-expression"):

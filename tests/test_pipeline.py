@@ -9,6 +9,7 @@ import time
 import cv2
 import numpy as np
 import pytest
+from _waiting import wait_for
 
 from edge.camera import ImageFolder, VideoFile
 from edge.classify import Classifier, ClassifierOptions
@@ -20,15 +21,6 @@ from edge.types import CameraState
 @pytest.fixture(scope="module")
 def classifier(tiny_model):
     return Classifier(ClassifierOptions(model=tiny_model))
-
-
-def wait_for(condition, timeout: float = 5.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.01)
-    return False
 
 
 def test_paced_video_gives_results_and_ends(face_video, classifier):

@@ -9,10 +9,11 @@ recovery is quick; the exhibit's own schedule (0.5 → 30 s) is checked as a pur
 from __future__ import annotations
 
 import threading
-import time
+from functools import partial
 from itertools import islice
 from pathlib import Path
 
+import _waiting
 import numpy as np
 import pytest
 
@@ -25,6 +26,7 @@ from edge.types import CameraState
 from edge.ui.app import ExhibitApp
 
 TIMEOUT_S = 30.0  # generous: only a hang should reach it (2 shared cores); speed is not measured here
+wait_for = partial(_waiting.wait_for, timeout=TIMEOUT_S)
 FAST_BACKOFF = PipelineOptions(backoff_s=(0.05, 0.2))
 
 
@@ -43,16 +45,6 @@ def make_video(path: Path, frames: int = 10, size: tuple[int, int] = (640, 480))
 @pytest.fixture(scope="module")
 def classifier() -> Classifier:
     return Classifier(ClassifierOptions(model=DEFAULT_MODEL))
-
-
-def wait_for(predicate, timeout: float = TIMEOUT_S, tick=lambda: None) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        tick()
-        if predicate():
-            return True
-        time.sleep(0.02)
-    return False
 
 
 class CountingVideo(VideoFile):
@@ -136,20 +128,10 @@ def test_pipeline_reports_loss_and_recovers(tmp_path, classifier):
         assert pipeline.running
 
 
-def test_app_shows_camera_lost_text_and_returns_to_attract(tmp_path, monkeypatch, classifier):
+def test_app_shows_camera_lost_text_and_returns_to_attract(tmp_path, monkeypatch, classifier, drawn_texts):
     """The real pipeline keeps its last frame after the loss: Attract must show the camera-lost text, not that frame."""
     monkeypatch.setenv("SDL_VIDEODRIVER", "dummy")
     monkeypatch.setenv("SDL_AUDIODRIVER", "dummy")
-    from edge.ui.scenes import base
-
-    drawn: list[str] = []
-    real_draw_text = base.draw_text
-
-    def spy(surface, cache, text, *args, **kwargs):
-        drawn.append(text)
-        return real_draw_text(surface, cache, text, *args, **kwargs)
-
-    monkeypatch.setattr(base, "draw_text", spy)
     video = make_video(tmp_path / "camera.avi", frames=10)
     original = video.read_bytes()
     pipeline = Pipeline(VideoFile(video, loop=True, pace=True), classifier, detector="haar", options=FAST_BACKOFF)
@@ -157,14 +139,14 @@ def test_app_shows_camera_lost_text_and_returns_to_attract(tmp_path, monkeypatch
     lost_text = app.content.t("attract.camera_lost")
 
     def step() -> None:
-        drawn.clear()
+        drawn_texts.clear()
         app.step(1 / 30)
 
     pipeline.start()
     try:
         assert wait_for(lambda: pipeline.state == CameraState.OK and pipeline.latest()[0] is not None, tick=step)
         step()
-        assert app.state_name == "attract" and lost_text not in drawn, drawn
+        assert app.state_name == "attract" and lost_text not in drawn_texts, drawn_texts
         with video.open("r+b") as f:
             f.truncate(0)
         assert wait_for(lambda: pipeline.state == CameraState.LOST, tick=step), "loss never seen"
@@ -172,10 +154,10 @@ def test_app_shows_camera_lost_text_and_returns_to_attract(tmp_path, monkeypatch
             step()
             assert pipeline.state == CameraState.LOST  # the file stays empty: every reopen fails
             assert pipeline.latest()[0] is not None  # the pipeline still holds its last frame...
-            assert lost_text in drawn, drawn  # ...but the screen says the camera is away
+            assert lost_text in drawn_texts, drawn_texts  # ...but the screen says the camera is away
         video.write_bytes(original)
         assert wait_for(lambda: pipeline.state == CameraState.OK, tick=step), pipeline.last_error
         step()
-        assert app.state_name == "attract" and lost_text not in drawn, drawn
+        assert app.state_name == "attract" and lost_text not in drawn_texts, drawn_texts
     finally:
         pipeline.stop()

@@ -139,22 +139,6 @@ def test_a_face_in_view_keeps_the_activity_alive(make_app):
     assert app.state_name == "mentor"
 
 
-@pytest.fixture
-def drawn_texts(monkeypatch) -> list[str]:
-    """Every text drawn through the scenes' helpers (Scene.text and the preview placeholder), in order."""
-    from edge.ui.scenes import base
-
-    drawn: list[str] = []
-    real = base.draw_text
-
-    def spy(surface, cache, text, *args, **kwargs):
-        drawn.append(text)
-        return real(surface, cache, text, *args, **kwargs)
-
-    monkeypatch.setattr(base, "draw_text", spy)
-    return drawn
-
-
 @pytest.mark.parametrize("scene", ["attract", "recognizing", "dance"])
 def test_a_lost_camera_shows_the_camera_lost_text_not_its_last_frame(make_app, drawn_texts, monkeypatch, scene):
     """The Pipeline keeps its last frame after a loss: the preview must not freeze on it (with a stale face box)."""

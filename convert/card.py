@@ -76,10 +76,15 @@ def accuracy_heading(spec: dict, validation_images: int) -> str:
     return f"## Accuracy (this file, {spec['quantization']}, on the {validation_images:,} FER2013 validation images)"
 
 
+def card_files(model: Path) -> tuple[Path, Path, Path]:
+    """The card (.md), its facts (.json) and its confusion matrix (.png) that go beside MODEL."""
+    return model.with_suffix(".md"), model.with_suffix(".json"), model.with_name(f"{model.stem}-confusion.png")
+
+
 def write_card(out_model: Path, info: dict, shown_as: Path | None = None) -> tuple[Path, Path]:
     """info: spec, verify result, bench result, training facts. Writes <model>.md and <model>.json beside
     OUT_MODEL; the card names the file SHOWN_AS (default OUT_MODEL: where it is when written elsewhere first)."""
-    md_path, json_path = out_model.with_suffix(".md"), out_model.with_suffix(".json")
+    md_path, json_path, _ = card_files(out_model)
     json_path.write_text(json.dumps(info, indent=2, default=str))
     md_path.write_text(card_markdown(shown_as or out_model, info))
     return md_path, json_path
@@ -115,7 +120,7 @@ def card_markdown(out_model: Path, info: dict) -> str:
     for e in EMOTIONS:
         pc = v["validation"]["per_class"][e]
         lines.append(f"| {e} | {pc['recall']:.2f} | {pc['precision']:.2f} | {pc['support']} |")
-    lines += ["", f"![confusion matrix]({out_model.stem}-confusion.png)", ""]
+    lines += ["", f"![confusion matrix]({card_files(out_model)[2].name})", ""]
     if "keras" in info["verify"]:
         k = info["verify"]["keras"]["validation"]["accuracy"]
         lines.append(f"Float Keras model: {_pct(k)}; {mode} difference "

@@ -18,6 +18,7 @@ from contextlib import contextmanager
 from dataclasses import asdict, replace
 from pathlib import Path
 
+from convert.card import card_files
 from convert.quantize import MODES
 from edge.labels import EMOTIONS
 from edge.modelfile import CropSpec, ModelSpec, read_spec
@@ -116,10 +117,9 @@ def check_dataset(root: Path, splits: tuple[str, ...]) -> None:
 
 
 def side_files(model: Path) -> list[Path]:
-    """What a conversion writes for MODEL: its card (.md, .json), confusion matrix, and the model itself last,
-    so that while files are moved into place the model never stands beside an older conversion's card."""
-    return [model.with_suffix(".md"), model.with_suffix(".json"), model.with_name(f"{model.stem}-confusion.png"),
-            model]
+    """What a conversion writes for MODEL: its card files (convert/card.py), and the model itself last, so that
+    while files are moved into place the model never stands beside an older conversion's card."""
+    return [*card_files(model), model]
 
 
 def check_out(out: Path) -> None:
@@ -342,6 +342,6 @@ def _write_card(staged: Path, dest: Path, info: dict) -> None:
 
     info["verify"]["model"] = info["bench"]["model"] = str(dest)
     validation = info["verify"]["tflite"]["validation"]
-    plot_confusion(validation["confusion_matrix"], staged.with_name(f"{staged.stem}-confusion.png"),
+    plot_confusion(validation["confusion_matrix"], card_files(staged)[2],
                    f"{staged.name} on validation ({validation['accuracy']:.1%})")
     write_card(staged, info, shown_as=dest)

@@ -24,9 +24,8 @@ def verify(model_path: Path, root: Path, keras_path: Path | None = None, cache_d
     classifier = Classifier(ClassifierOptions(model=model_path, threads=2, flip_average=flip, zoom_views=zooms))
     keras_model = None
     if keras_path:
-        from train.keras_file import check_keras_file, load_keras_file
+        from train.keras_file import load_keras_file
 
-        check_keras_file(keras_path)  # before TensorFlow is imported (seconds, and its start-up banner)
         keras_model = load_keras_file(keras_path, compile=False)
     from train.fit import validation_arrays
 

@@ -243,14 +243,17 @@ class Pipeline:
     def _capture_loop(self) -> None:
         waits = backoff_waits(*self.options.backoff_s)
         ok_since: float | None = None  # when frames started coming again after the last loss
-        waits_fresh = True
         while not self._stop.is_set():
             try:
                 if self._source is None:
                     self._source = self._source_factory()
                 frame = self._source.read()  # opens the source when needed
             except CameraError as err:
-                ok_since, waits_fresh = None, False
+                # The back-off starts short again only after the camera had stayed up a while: one that gives a
+                # frame and fails again (a loose cable) keeps backing off instead of reopening twice a second.
+                if ok_since is not None and time.monotonic() - ok_since >= STABLE_CAMERA_S:
+                    waits = backoff_waits(*self.options.backoff_s)
+                ok_since = None
                 self._set_state(CameraState.LOST, str(err))
                 if self._source is not None:
                     self._source.close()
@@ -260,13 +263,8 @@ class Pipeline:
             if frame is None:
                 self._set_state(CameraState.ENDED)
                 break
-            # The next loss starts short again only once the camera has stayed up a while: one that gives a
-            # frame and fails again (a loose cable) keeps backing off instead of reopening twice a second.
-            now = time.monotonic()
             if ok_since is None:
-                ok_since = now
-            elif not waits_fresh and now - ok_since >= STABLE_CAMERA_S:
-                waits, waits_fresh = backoff_waits(*self.options.backoff_s), True
+                ok_since = time.monotonic()
             self._set_state(CameraState.OK)
             with self._new_frame:
                 self._frame = frame  # overwrite: the slot holds only the newest frame

@@ -695,13 +695,17 @@ def test_fit_refuses_out_of_range_options_in_one_line(tmp_path):
 
 
 def test_a_new_run_that_fails_after_its_folder_is_made_leaves_no_folder(data, tmp_path):
-    """Errors found while the data loads (here a validation class folder missing, and too few images for one
-    batch) come after the folder exists; the folder goes with them, so the same command works once fixed."""
-    broken = tmp_path / "broken"
-    shutil.copytree(data, broken)
-    shutil.rmtree(broken / "validation" / "sad")
-    for extra, error in (((), "missing class folder"), (("--limit", "2"), "fewer than one batch")):
-        source = data if extra else broken
+    """Errors found while the training split loads (here a class folder missing, and too few images for one
+    batch) come after the folder exists; the folder goes with them, so the same command works once fixed. (A
+    broken validation split is refused before the folder is made.)"""
+    broken = {}
+    for split in ("train", "validation"):
+        broken[split] = tmp_path / f"broken-{split}"
+        shutil.copytree(data, broken[split])
+        shutil.rmtree(broken[split] / split / "sad")
+    for source, extra, error in ((broken["train"], (), "missing class folder"),
+                                 (broken["validation"], (), "missing class folder"),
+                                 (data, ("--limit", "2"), "fewer than one batch")):
         proc = cli("fit", "--preset", "tiny", "--data", str(source), "--name", "again", "--runs-dir", "runs",
                    "--cache-dir", str(tmp_path / "cache"), *extra, cwd=tmp_path)
         out, _ = proc.communicate(timeout=300)

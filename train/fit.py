@@ -476,6 +476,16 @@ def _exists_already(run_dir: Path) -> ValueError:
 UNSTARTED_RUN_FILES = {".lock", "config.json"}
 
 
+def _unstarted(run_dir: Path) -> bool:
+    """Nothing worth keeping in RUN_DIR yet (no finished epoch, no teacher pass's pieces): fit() removes it."""
+    return {entry.name for entry in run_dir.iterdir()} <= UNSTARTED_RUN_FILES
+
+
+def _check_validation_layout(data: str | os.PathLike | None) -> None:
+    """The validation split's layout, before anything is written: it is read only after the last epoch."""
+    list_split(resolve_root(data), "validation")
+
+
 def fit(preset: Preset, options: FitOptions, resume: Path | None = None) -> Path:
     """Train (or resume) a run; returns the run folder. A new run that fails or is stopped before it has
     anything worth keeping (a finished epoch, a teacher pass's pieces) leaves no folder behind, so the same
@@ -485,7 +495,7 @@ def fit(preset: Preset, options: FitOptions, resume: Path | None = None) -> Path
         return _fit(preset, options, resume, created)
     except BaseException:
         for run_dir in created:
-            if {entry.name for entry in run_dir.iterdir()} <= UNSTARTED_RUN_FILES:
+            if _unstarted(run_dir):
                 shutil.rmtree(run_dir)
                 log.info("removed %s: nothing had been done in it", run_dir)
         raise
@@ -510,6 +520,7 @@ def _fit(preset: Preset, options: FitOptions, resume: Path | None, created: list
         options.seed, options.limit = config["seed"], config.get("limit")
         options.holdout, options.holdout_seed = recorded_holdout(config)
         options.data = options.data or config["data"]
+        _check_validation_layout(options.data)
         # recorded relative to the run folder, so a clone or another working directory finds them
         options.teachers = tuple(run_dir / t for t in config.get("teachers", []))
         teachers = _checked_teachers(options)
@@ -556,9 +567,9 @@ def _fit(preset: Preset, options: FitOptions, resume: Path | None, created: list
         run_dir = options.runs_dir / (options.run_name or f"{stamp}-{preset.name}")
         if run_dir.exists():
             raise _exists_already(run_dir)
-        # before the folder exists: a missing dataset, a broken layout or a refused teacher leaves nothing behind
-        for split in ("train", "validation"):
-            list_split(resolve_root(options.data), split)
+        # before the folder exists: a missing dataset or a refused teacher leaves nothing behind (an error the
+        # training split's loading finds later takes the still unstarted folder with it: see fit())
+        _check_validation_layout(options.data)
         if options.holdout <= 0 and preset.schedule == "plateau":
             raise ValueError(f"preset {preset.name} lowers its learning rate on the holdout loss: a refit with "
                              "--holdout 0 needs a fixed schedule (cosine)")
@@ -576,7 +587,6 @@ def _fit(preset: Preset, options: FitOptions, resume: Path | None, created: list
         continuing = False
     keras.utils.set_random_seed(options.seed)
     root, train, holdout = prepare_data(options, preset)
-    list_split(root, "validation")  # its layout, now rather than at the evaluation after the last epoch
     n_classes = int(train.labels.max()) + 1
     weights = balanced_class_weights(train.labels, 7) if preset.class_weight else None
     teacher_fingerprint = ""
@@ -669,7 +679,7 @@ def _fit(preset: Preset, options: FitOptions, resume: Path | None, created: list
                 )
         except KeyboardInterrupt as stop:
             how = "terminated" if isinstance(stop, Terminated) else "interrupted"
-            if state["epoch"] or {entry.name for entry in run_dir.iterdir()} - UNSTARTED_RUN_FILES:
+            if state["epoch"] or not _unstarted(run_dir):
                 log.warning("%s after epoch %d; continue with: emotions-train fit --resume %s", how, state["epoch"],
                             run_dir)
             else:  # fit() removes the folder: there is nothing to resume

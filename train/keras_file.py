@@ -23,10 +23,11 @@ def check_keras_file(path: Path) -> Path:
 
 
 def load_keras_file(path: Path, *, compile: bool = True) -> Any:
-    """The keras.Model saved at PATH (checked as above; a damaged archive is one line too)."""
+    """The keras.Model saved at PATH (checked as above, before TensorFlow is imported; a damaged archive is one
+    line too)."""
+    check_keras_file(path)
     import keras
 
-    check_keras_file(path)
     try:
         return keras.models.load_model(path, compile=compile)
     except (OSError, ValueError, KeyError, TypeError) as err:

@@ -81,8 +81,19 @@ def _laid_over(base: Any, top: Any) -> Any:
 
 def load_texts(lang: str, root: Path = CONTENT_DIR) -> dict[str, Any]:
     """The texts the exhibit shows in `lang`: `root`'s, over the program's own for a staff copy."""
-    texts = load_language(lang, root)
-    return texts if _is_bundled(root) else _laid_over(load_language(lang, CONTENT_DIR), texts)
+    theirs, ours = _both(root)
+    return _laid_over(ours[lang], theirs[lang])
+
+
+def _both(root: Path) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Per language: `root`'s own texts and the program's (the same dicts when `root` is the bundled folder)."""
+    theirs = {lang: load_language(lang, root) for lang in LANGUAGES}
+    return theirs, theirs if _is_bundled(root) else {lang: load_language(lang, CONTENT_DIR) for lang in LANGUAGES}
+
+
+def _in_list(key: str) -> bool:
+    """A flattened key inside a list (an index among its parts): lists are laid over whole, never filled."""
+    return any(part.isdigit() for part in key.split("."))
 
 
 def _item_gaps(ours: Any, theirs: Any, key: str = "") -> list[str]:
@@ -104,21 +115,20 @@ def content_problems(root: Path = CONTENT_DIR) -> list[str]:
     another lacks (after a staff copy is laid over the program's texts, only lists can cause that, as the
     language may switch mid-activity at any item), and an item of a list of tables without a key every item of
     the program's list has. Raises ContentError for an unreadable or broken file."""
-    flat = {lang: flatten(load_texts(lang, root)) for lang in LANGUAGES}
-    known = set().union(*(flatten(load_language(lang, CONTENT_DIR)) for lang in LANGUAGES))
-
-    def shown(key: str) -> bool:  # a key the program reads, or an item of a list it shows by index
-        return key in known or any(part.isdigit() for part in key.split("."))
-
+    theirs, ours = _both(root)
+    shown = {lang: _laid_over(ours[lang], theirs[lang]) for lang in LANGUAGES}
+    flat = {lang: flatten(shown[lang]) for lang in LANGUAGES}
+    known = set().union(*(flatten(ours[lang]) for lang in LANGUAGES))
     problems = []
     for lang in LANGUAGES:
         for other in LANGUAGES:
-            for key in sorted(k for k in set(flat[other]) - set(flat[lang]) if shown(k)):
+            # a key the program reads, or an item of a list it shows by index
+            for key in sorted(k for k in set(flat[other]) - set(flat[lang]) if k in known or _in_list(k)):
                 path, inner = key_file(root, lang, key)
                 problems.append(f"{path}: missing key '{inner}' (present in {other}/{path.name})")
     if not _is_bundled(root):
         for lang in LANGUAGES:
-            for key in _item_gaps(load_language(lang, CONTENT_DIR), load_texts(lang, root)):
+            for key in _item_gaps(ours[lang], shown[lang]):
                 path, inner = key_file(root, lang, key)
                 line = f"{path}: missing key '{inner}' (every item of the program's list has it)"
                 if not any(p.startswith(f"{path}: missing key '{inner}' ") for p in problems):
@@ -128,21 +138,18 @@ def content_problems(root: Path = CONTENT_DIR) -> list[str]:
 
 def content_notes(root: Path) -> list[str]:
     """For a staff copy: the keys it lacks, shown from the program's texts instead, and the keys in it that the
-    program never reads (a misspelt key's edit would not show). Raises ContentError like content_problems."""
+    program never reads (a misspelt key's edit would not show). Raises ContentError like content_problems. Keys
+    inside lists are not noted: a longer or shorter list is an edit, and content_problems checks its items."""
     if _is_bundled(root):
         return []
+    theirs, ours = _both(root)
     notes = []
     for lang in LANGUAGES:
-        theirs, ours = flatten(load_language(lang, root)), flatten(load_language(lang, CONTENT_DIR))
-        # Lists are the copy's own, laid over whole (a longer or shorter list is an edit): their items are
-        # checked by content_problems, not here.
-        def outside_lists(keys: set[str]) -> list[str]:
-            return sorted(k for k in keys if not any(part.isdigit() for part in k.split(".")))
-
-        for key in outside_lists(set(ours) - set(theirs)):
+        their_keys, our_keys = set(flatten(theirs[lang])), set(flatten(ours[lang]))
+        for key in sorted(k for k in our_keys - their_keys if not _in_list(k)):
             path, inner = key_file(root, lang, key)
             notes.append(f"{path}: no key '{inner}', the program's text is shown")
-        for key in outside_lists(set(theirs) - set(ours)):
+        for key in sorted(k for k in their_keys - our_keys if not _in_list(k)):
             path, inner = key_file(root, lang, key)
             notes.append(f"{path}: key '{inner}' is not used by the program (misspelt?)")
     return notes
@@ -162,7 +169,8 @@ class Content:
 
     def __init__(self, lang: str = "pl", root: Path = CONTENT_DIR, overrides: dict[str, dict[str, str]] | None = None):
         self.root = Path(root)
-        self._all = {code: load_texts(code, root) for code in LANGUAGES}
+        theirs, ours = _both(root)
+        self._all = {code: _laid_over(ours[code], theirs[code]) for code in LANGUAGES}
         self._overrides = overrides or {}  # e.g. the configured privacy notice per language
         self.lang = lang if lang in LANGUAGES else LANGUAGES[0]
 
